@@ -1,0 +1,54 @@
+# Wasmhose. `make run` starts the service on its embedded defaults;
+# `make test` is what CI runs (.ci/run).
+
+GO        ?= go
+BIN       := bin/wasmhose
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X main.version=$(VERSION)
+# Pinned tool versions.
+VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
+
+.PHONY: build run test test-short e2e bench check fmt vet tidy clean
+
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/wasmhose
+
+## run: build and serve on 127.0.0.1:4573 with data under ./wasmhose-data
+run: build
+	./$(BIN) serve --listen 127.0.0.1:4573 --data-dir ./wasmhose-data
+
+## test: every Go test (race detector on), then the AWS CLI + versitygw end-to-end script
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+	./scripts/e2e.sh
+
+## test-short: the quick local loop
+test-short:
+	$(GO) test -short ./...
+
+e2e: build
+	./scripts/e2e.sh
+
+## bench: Go micro-benchmarks, then the end-to-end load run (see BENCHMARKS.md)
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2x ./host/... 
+	./scripts/bench.sh
+
+check: fmt vet tidy
+	$(GO) build ./...
+	GOOS=darwin $(GO) build ./...
+	GOOS=windows $(GO) build ./...
+	test -z "$$(git status --porcelain)" || (git status --short; echo 'check: the tree is dirty (formatting or go mod tidy changed it)'; exit 1)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+tidy:
+	$(GO) mod tidy
+
+clean:
+	rm -rf bin

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+	_ "time/tzdata" // CustomTimeZone must work on machines without a zoneinfo database
+
+	"github.com/wasmhose/wasmhose/host/api"
+	"github.com/wasmhose/wasmhose/host/config"
+	"github.com/wasmhose/wasmhose/host/objstore"
+	"github.com/wasmhose/wasmhose/host/service"
+	"github.com/wasmhose/wasmhose/host/wal"
+)
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "YAML configuration file (optional; flags override it)")
+	listen := fs.String("listen", "", "listen address (default "+config.DefaultListen+")")
+	dataDir := fs.String("data-dir", "", "data folder (default "+config.DefaultDataDir+")")
+	logLevel := fs.String("log-level", "", "debug, info, warn or error (default info)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cfg := config.Default()
+	if *cfgPath != "" {
+		var err error
+		if cfg, err = config.Load(*cfgPath); err != nil {
+			fmt.Fprintln(stderr, "wasmhose serve:", err)
+			return 2
+		}
+	}
+	if *listen != "" {
+		cfg.Listen = *listen
+	}
+	if *dataDir != "" {
+		cfg.DataDir = *dataDir
+	}
+	if *logLevel != "" {
+		cfg.LogLevel = *logLevel
+	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "wasmhose serve: invalid configuration:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := serve(ctx, cfg, stderr, nil); err != nil {
+		fmt.Fprintln(stderr, "wasmhose serve:", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs the service until ctx ends. ready, when not nil, receives the
+// listener's address once requests are accepted.
+func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<- string) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return fmt.Errorf("log level: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: level}))
+
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	svc, err := service.New(service.Options{
+		DataDir:   cfg.DataDir,
+		Region:    cfg.Region,
+		AccountID: cfg.AccountID,
+		Store:     store,
+		Logger:    logger,
+		Log:       wal.Options{SegmentBytes: cfg.WAL.SegmentBytes, NoSync: cfg.WAL.NoSync},
+		Workers:   cfg.Delivery.Workers,
+	})
+	if err != nil {
+		return err
+	}
+	srv := api.New(svc, api.Options{Logger: logger})
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		_ = svc.Close(context.Background())
+		return fmt.Errorf("listen: %w", err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	logger.Info("wasmhose serving", "version", version, "addr", ln.Addr().String(), "dataDir", cfg.DataDir, "store", cfg.Store)
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	select {
+	case <-ctx.Done():
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			_ = svc.Close(context.Background())
+			return fmt.Errorf("http: %w", err)
+		}
+	}
+	logger.Info("shutting down: draining requests, flushing buffers")
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		logger.Warn("http shutdown", "err", err)
+	}
+	dctx, dcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer dcancel()
+	if err := svc.Close(dctx); err != nil {
+		logger.Error("delivery shutdown incomplete; undelivered records stay in the write-ahead log", "err", err)
+		return nil
+	}
+	logger.Info("stopped cleanly")
+	return nil
+}
+
+func openStore(ctx context.Context, cfg config.Config) (objstore.Store, error) {
+	switch cfg.Store {
+	case "s3":
+		region := cfg.S3.Region
+		if region == "" {
+			region = cfg.Region
+		}
+		return objstore.NewS3(ctx, objstore.S3Config{
+			Endpoint:        cfg.S3.Endpoint,
+			Region:          region,
+			AccessKeyID:     cfg.S3.AccessKeyID,
+			SecretAccessKey: cfg.S3.SecretAccessKey,
+			SessionToken:    cfg.S3.SessionToken,
+			UsePathStyle:    cfg.S3.UsePathStyle,
+			PartSize:        cfg.S3.PartSizeBytes,
+		})
+	default:
+		return objstore.NewLocal(filepath.Join(cfg.DataDir, "s3"))
+	}
+}

@@ -1,0 +1,210 @@
+// Package api serves the Firehose API over HTTP with echo: the AWS JSON 1.1
+// protocol (POST /, X-Amz-Target: Firehose_20150804.<Operation>), and the
+// service's own routes (/healthz).
+//
+// Every failure a client sees has Firehose's error shape: an HTTP status and
+// {"__type": "<ErrorShape>", "message": "..."}, with the shape name repeated
+// in the X-Amzn-ErrorType header. Malformed JSON is a SerializationException,
+// an unknown operation an UnknownOperationException; no request can panic
+// the server (echo's Recover middleware answers InternalFailure if one does).
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/wasmhose/wasmhose/host/apierror"
+	"github.com/wasmhose/wasmhose/host/stream"
+)
+
+// TargetPrefix is the X-Amz-Target prefix of the Firehose operations.
+const TargetPrefix = "Firehose_20150804."
+
+// Limits of the data plane (firehose-reference §3).
+const (
+	// MaxRecordBytes is the largest record, before base64.
+	MaxRecordBytes = 1_024_000
+	// MaxBatchRecords is the most records in one PutRecordBatch.
+	MaxBatchRecords = 500
+	// MaxBatchBytes is the most data bytes in one PutRecordBatch.
+	MaxBatchBytes = 4 << 20
+	// MaxBodyBytes bounds a request body: a full 4 MiB batch in base64 plus JSON framing.
+	MaxBodyBytes = 8 << 20
+)
+
+// Backend is what the API calls: the service's control and data plane.
+type Backend interface {
+	Create(ctx context.Context, in *stream.CreateInput) (arn string, err error)
+	Describe(ctx context.Context, name string) (stream.Description, error)
+	List(ctx context.Context, limit int, typ, exclusiveStart string) (names []string, hasMore bool)
+	Delete(ctx context.Context, name string, force bool) error
+	Update(ctx context.Context, in *stream.UpdateInput) error
+	Put(ctx context.Context, name string, data [][]byte) (ids []string, encrypted bool, err error)
+	Tag(ctx context.Context, name string, tags []stream.Tag) error
+	Untag(ctx context.Context, name string, keys []string) error
+	ListTags(ctx context.Context, name, exclusiveStart string, limit int) (tags []stream.Tag, hasMore bool, err error)
+}
+
+// Server is the HTTP front of the service.
+type Server struct {
+	b      Backend
+	log    *slog.Logger
+	echo   *echo.Echo
+	ops    map[string]func(echo.Context, []byte) (any, error)
+	health func() error
+}
+
+// Options configure a Server.
+type Options struct {
+	// Logger receives request errors; nil discards them.
+	Logger *slog.Logger
+	// Health reports whether the service accepts requests; nil means always.
+	Health func() error
+}
+
+// New returns a Server for b.
+func New(b Backend, o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health}
+	s.ops = map[string]func(echo.Context, []byte) (any, error){
+		"CreateDeliveryStream":      s.create,
+		"DescribeDeliveryStream":    s.describe,
+		"ListDeliveryStreams":       s.list,
+		"DeleteDeliveryStream":      s.delete,
+		"UpdateDestination":         s.update,
+		"PutRecord":                 s.putRecord,
+		"PutRecordBatch":            s.putRecordBatch,
+		"TagDeliveryStream":         s.tag,
+		"UntagDeliveryStream":       s.untag,
+		"ListTagsForDeliveryStream": s.listTags,
+		"StartDeliveryStreamEncryption": func(echo.Context, []byte) (any, error) {
+			return nil, apierror.InvalidArgument("StartDeliveryStreamEncryption is not available in this wasmhose build yet")
+		},
+		"StopDeliveryStreamEncryption": func(echo.Context, []byte) (any, error) {
+			return nil, apierror.InvalidArgument("StopDeliveryStreamEncryption is not available in this wasmhose build yet")
+		},
+	}
+	e := s.echo
+	e.HideBanner = true
+	e.HidePort = true
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{DisableStackAll: true, LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+		s.log.Error("panic in handler", "err", err, "stack", string(stack))
+		return err
+	}}))
+	e.HTTPErrorHandler = s.errorHandler
+	e.POST("/", s.dispatch)
+	e.GET("/healthz", s.healthz)
+	return s
+}
+
+// Echo exposes the router so other packages can add routes (console, metrics).
+func (s *Server) Echo() *echo.Echo { return s.echo }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.echo.ServeHTTP(w, r) }
+
+func (s *Server) healthz(c echo.Context) error {
+	if s.health != nil {
+		if err := s.health(); err != nil {
+			return c.String(http.StatusServiceUnavailable, "not ready: "+err.Error()+"\n")
+		}
+	}
+	return c.String(http.StatusOK, "ok\n")
+}
+
+// dispatch reads the operation from X-Amz-Target and runs it.
+func (s *Server) dispatch(c echo.Context) error {
+	req := c.Request()
+	c.Response().Header().Set("X-Amzn-RequestId", uuid.NewString())
+	target := req.Header.Get("X-Amz-Target")
+	if target == "" {
+		return s.writeError(c, apierror.New(apierror.TypeUnknownOperation, "Missing X-Amz-Target header: expected %s<Operation>", TargetPrefix))
+	}
+	op, ok := strings.CutPrefix(target, TargetPrefix)
+	h := s.ops[op]
+	if !ok || h == nil {
+		return s.writeError(c, apierror.New(apierror.TypeUnknownOperation, "Unknown operation %s", target))
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
+	if err != nil {
+		return s.writeError(c, apierror.Serialization("Cannot read request body: %v", err))
+	}
+	if len(body) > MaxBodyBytes {
+		return s.writeError(c, apierror.New(apierror.TypeRequestEntityTooLarge, "Request body exceeds %d bytes", MaxBodyBytes))
+	}
+	out, err := h(c, body)
+	if err != nil {
+		return s.writeError(c, err)
+	}
+	if out == nil {
+		out = struct{}{}
+	}
+	return writeJSON(c, http.StatusOK, out)
+}
+
+// decode parses a request body into v; an empty body is {}.
+func decode(body []byte, v any) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return apierror.Serialization("Cannot deserialize request: member %s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+		}
+		return apierror.Serialization("Cannot deserialize request: %v", err)
+	}
+	return nil
+}
+
+func writeJSON(c echo.Context, status int, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return c.Blob(status, "application/x-amz-json-1.1", b)
+}
+
+// errorBody is Firehose's error shape.
+type errorBody struct {
+	Type    string `json:"__type"`
+	Message string `json:"message"`
+}
+
+func (s *Server) writeError(c echo.Context, err error) error {
+	e := apierror.As(err)
+	if e.Status >= 500 {
+		s.log.Error("request failed", "target", c.Request().Header.Get("X-Amz-Target"), "err", err)
+	}
+	c.Response().Header().Set("X-Amzn-ErrorType", e.Type)
+	return writeJSON(c, e.Status, errorBody{Type: e.Type, Message: e.Message})
+}
+
+// errorHandler answers echo's own errors (404, 405, panics) in Firehose's shape.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		typ := apierror.TypeUnknownOperation
+		if he.Code >= 500 {
+			typ = apierror.TypeInternalFailure
+		}
+		e := &apierror.Error{Type: typ, Status: he.Code, Message: http.StatusText(he.Code) + ": " + c.Request().Method + " " + c.Request().URL.Path}
+		_ = s.writeError(c, e)
+		return
+	}
+	_ = s.writeError(c, err)
+}

@@ -1,0 +1,172 @@
+// Package buffer batches a delivery stream's records by size and interval,
+// whichever comes first, the way Firehose's BufferingHints work.
+//
+// A Buffer holds one open batch. Add appends records; when the batch's size
+// reaches the size hint, or the interval has passed since the batch's first
+// record was added, the batch is handed to the flush function and a new one
+// opens. The flush function runs outside the Buffer's lock, on the goroutine
+// that triggered it (the adder or the interval timer), and may block: that is
+// how a slow destination pushes back on producers.
+package buffer
+
+import (
+	"sync"
+	"time"
+)
+
+// Record is one record with its write-ahead log sequence number.
+type Record struct {
+	// Seq is the record's sequence number in the stream's log.
+	Seq uint64
+	// Data is the record's bytes; the Buffer keeps the slice, callers must not reuse it.
+	Data []byte
+	// Arrival is when the service acknowledged the record.
+	Arrival time.Time
+}
+
+// Range is the half-open span [From, To) of sequence numbers.
+type Range struct {
+	From, To uint64
+}
+
+// Batch is a closed buffer: the records of one object, in the order added.
+type Batch struct {
+	// Records in the order they were added.
+	Records []Record
+	// Bytes is the sum of the records' lengths.
+	Bytes int
+	// Oldest is the earliest arrival time among the records.
+	Oldest time.Time
+	// Ranges are the records' sequence numbers, merged into maximal spans.
+	Ranges []Range
+}
+
+// Hints are the flush triggers.
+type Hints struct {
+	// SizeBytes flushes once the batch holds at least this many bytes (> 0).
+	SizeBytes int
+	// Interval flushes this long after the batch's first record; 0 flushes as soon as possible.
+	Interval time.Duration
+}
+
+// Buffer is the open batch of one delivery stream (or one partition).
+// It is safe for concurrent use.
+type Buffer struct {
+	flush func(*Batch)
+
+	mu     sync.Mutex
+	hints  Hints
+	cur    *Batch
+	gen    uint64 // incremented each time the open batch is taken
+	timer  *time.Timer
+	closed bool
+}
+
+// New returns an empty Buffer that hands full batches to flush.
+func New(h Hints, flush func(*Batch)) *Buffer {
+	return &Buffer{hints: h, flush: flush}
+}
+
+// SetHints changes the triggers; they apply from the next batch opened.
+func (b *Buffer) SetHints(h Hints) {
+	b.mu.Lock()
+	b.hints = h
+	b.mu.Unlock()
+}
+
+// Add appends records to the open batch, flushing when the size hint is reached.
+// After Close, Add hands the records straight to flush as their own batch so
+// nothing acknowledged is dropped.
+func (b *Buffer) Add(recs []Record) {
+	if len(recs) == 0 {
+		return
+	}
+	b.mu.Lock()
+	if b.cur == nil {
+		b.cur = &Batch{Oldest: recs[0].Arrival}
+		if !b.closed {
+			gen := b.gen
+			b.timer = time.AfterFunc(b.hints.Interval, func() { b.expire(gen) })
+		}
+	}
+	c := b.cur
+	for _, r := range recs {
+		c.Records = append(c.Records, r)
+		c.Bytes += len(r.Data)
+		if r.Arrival.Before(c.Oldest) {
+			c.Oldest = r.Arrival
+		}
+		if n := len(c.Ranges); n > 0 && c.Ranges[n-1].To == r.Seq {
+			c.Ranges[n-1].To++
+		} else {
+			c.Ranges = append(c.Ranges, Range{From: r.Seq, To: r.Seq + 1})
+		}
+	}
+	var full *Batch
+	if c.Bytes >= b.hints.SizeBytes || b.closed {
+		full = b.takeLocked()
+	}
+	b.mu.Unlock()
+	if full != nil {
+		b.flush(full)
+	}
+}
+
+// Len returns the number of records and bytes in the open batch.
+func (b *Buffer) Len() (records, bytes int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.cur == nil {
+		return 0, 0
+	}
+	return len(b.cur.Records), b.cur.Bytes
+}
+
+// Flush hands the open batch, if any, to flush now.
+func (b *Buffer) Flush() {
+	b.mu.Lock()
+	c := b.takeLocked()
+	b.mu.Unlock()
+	if c != nil {
+		b.flush(c)
+	}
+}
+
+// Close flushes the open batch and stops the interval timer.
+func (b *Buffer) Close() {
+	b.mu.Lock()
+	b.closed = true
+	c := b.takeLocked()
+	b.mu.Unlock()
+	if c != nil {
+		b.flush(c)
+	}
+}
+
+func (b *Buffer) expire(gen uint64) {
+	b.mu.Lock()
+	if b.gen != gen {
+		b.mu.Unlock()
+		return
+	}
+	c := b.takeLocked()
+	b.mu.Unlock()
+	if c != nil {
+		b.flush(c)
+	}
+}
+
+// takeLocked detaches the open batch; b.mu must be held.
+func (b *Buffer) takeLocked() *Batch {
+	c := b.cur
+	if c == nil {
+		return nil
+	}
+	b.cur = nil
+	b.gen++
+	if b.timer != nil {
+		b.timer.Stop()
+		b.timer = nil
+	}
+	return c
+}

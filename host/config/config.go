@@ -1,0 +1,156 @@
+// Package config is the service's configuration: the YAML file given to
+// `wasmhose serve --config`, its defaults and its validation. Every field
+// has a default, so the service runs with no file at all (the embedded
+// defaults: loopback listener, ./wasmhose-data, local object store).
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults.
+const (
+	DefaultListen    = "127.0.0.1:4573"
+	DefaultDataDir   = "./wasmhose-data"
+	DefaultRegion    = "us-east-1"
+	DefaultAccountID = "000000000000"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	// Listen is the address of the HTTP listener (Firehose API and service routes).
+	Listen string `yaml:"listen"`
+	// DataDir holds the registry, the write-ahead logs and the local object store.
+	DataDir string `yaml:"dataDir"`
+	// Region and AccountID appear in ARNs.
+	Region    string `yaml:"region"`
+	AccountID string `yaml:"accountId"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"logLevel"`
+	// Store selects the object store: "local" (default) or "s3".
+	Store string `yaml:"store"`
+	// S3 configures the S3 object store.
+	S3 S3 `yaml:"s3"`
+	// WAL configures the write-ahead logs.
+	WAL WAL `yaml:"wal"`
+	// Delivery configures the delivery workers.
+	Delivery Delivery `yaml:"delivery"`
+}
+
+// S3 configures delivery to S3 or an S3-compatible server.
+type S3 struct {
+	// Endpoint is the server URL; empty uses AWS's endpoint for Region.
+	Endpoint string `yaml:"endpoint"`
+	// Region of the buckets (default: the service region).
+	Region string `yaml:"region"`
+	// AccessKeyID, SecretAccessKey and SessionToken; empty uses the AWS default credential chain.
+	AccessKeyID     string `yaml:"accessKeyId"`
+	SecretAccessKey string `yaml:"secretAccessKey"`
+	SessionToken    string `yaml:"sessionToken"`
+	// UsePathStyle addresses buckets as endpoint/bucket (most S3-compatible servers need it).
+	UsePathStyle bool `yaml:"usePathStyle"`
+	// PartSizeBytes is the multipart part size (default 16 MiB, minimum 5 MiB).
+	PartSizeBytes int64 `yaml:"partSizeBytes"`
+}
+
+// WAL configures the write-ahead logs.
+type WAL struct {
+	// SegmentBytes is the size at which a log rolls to a new file (default 64 MiB).
+	SegmentBytes int64 `yaml:"segmentBytes"`
+	// NoSync skips fsync: faster, and records acknowledged shortly before a
+	// power loss or kernel crash can be lost (a process crash loses nothing).
+	NoSync bool `yaml:"noSync"`
+}
+
+// Delivery configures the delivery of objects.
+type Delivery struct {
+	// Workers is the number of objects each stream builds and stores at once (default 2).
+	Workers int `yaml:"workers"`
+}
+
+// Default returns the embedded defaults.
+func Default() Config {
+	return Config{
+		Listen:    DefaultListen,
+		DataDir:   DefaultDataDir,
+		Region:    DefaultRegion,
+		AccountID: DefaultAccountID,
+		LogLevel:  "info",
+		Store:     "local",
+		WAL:       WAL{SegmentBytes: 64 << 20},
+		Delivery:  Delivery{Workers: 2},
+	}
+}
+
+// Load reads a YAML file over the defaults. Unknown keys are errors, so a
+// typo does not pass silently.
+func Load(path string) (Config, error) {
+	c := Default()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("config: %w", err)
+	}
+	if err := Parse(b, &c); err != nil {
+		return c, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse decodes YAML into c (fields absent from b keep their values).
+func Parse(b []byte, c *Config) error {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(c); err != nil && !errors.Is(err, errEOF) && err.Error() != "EOF" {
+		return err
+	}
+	return nil
+}
+
+var errEOF = errors.New("EOF")
+
+// Validate returns every problem with its field path.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Listen == "" {
+		errs = append(errs, errors.New("listen: must not be empty"))
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("dataDir: must not be empty"))
+	}
+	if len(c.AccountID) != 12 || strings.Trim(c.AccountID, "0123456789") != "" {
+		errs = append(errs, fmt.Errorf("accountId: %q must be 12 digits", c.AccountID))
+	}
+	if c.Region == "" || strings.Trim(c.Region, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		errs = append(errs, fmt.Errorf("region: %q must be a region name such as us-east-1", c.Region))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Errorf("logLevel: %q must be debug, info, warn or error", c.LogLevel))
+	}
+	switch c.Store {
+	case "local":
+	case "s3":
+		if (c.S3.AccessKeyID == "") != (c.S3.SecretAccessKey == "") {
+			errs = append(errs, errors.New("s3: accessKeyId and secretAccessKey go together"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("store: %q must be local or s3", c.Store))
+	}
+	if c.S3.PartSizeBytes != 0 && c.S3.PartSizeBytes < 5<<20 {
+		errs = append(errs, fmt.Errorf("s3.partSizeBytes: %d is below S3's 5 MiB minimum", c.S3.PartSizeBytes))
+	}
+	if c.WAL.SegmentBytes < 1<<20 {
+		errs = append(errs, fmt.Errorf("wal.segmentBytes: %d must be at least 1 MiB", c.WAL.SegmentBytes))
+	}
+	if c.Delivery.Workers < 1 || c.Delivery.Workers > 64 {
+		errs = append(errs, fmt.Errorf("delivery.workers: %d must be 1–64", c.Delivery.Workers))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,363 @@
+// Package deliver runs a delivery stream's pipeline: it appends producers'
+// records to the stream's write-ahead log, buffers them by size and interval,
+// builds objects (processors, compression), stores them under Firehose's
+// prefix and object-name rules, and acknowledges the log once an object is
+// stored. Records appended but not yet stored are replayed from the log when
+// the pipeline opens again, so a record acknowledged to a producer survives a
+// crash (at least once; duplicates only for objects in flight).
+package deliver
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wasmhose/wasmhose/host/buffer"
+	"github.com/wasmhose/wasmhose/host/compress"
+	"github.com/wasmhose/wasmhose/host/objstore"
+	"github.com/wasmhose/wasmhose/host/prefix"
+	"github.com/wasmhose/wasmhose/host/stream"
+	"github.com/wasmhose/wasmhose/host/wal"
+)
+
+// ErrClosed is returned by Put once the pipeline is closing; the API answers
+// it as a retryable ServiceUnavailableException.
+var ErrClosed = errors.New("deliver: pipeline closed")
+
+// Options configure a Pipeline.
+type Options struct {
+	// LogDir is the folder of the stream's write-ahead log.
+	LogDir string
+	// Log configures the write-ahead log.
+	Log wal.Options
+	// Store receives the objects.
+	Store objstore.Store
+	// Logger receives delivery errors; nil discards them.
+	Logger *slog.Logger
+	// Workers is the number of objects built and stored at once (default 2).
+	Workers int
+	// RetryBase and RetryMax bound the exponential backoff between store
+	// attempts (defaults 100 ms and 30 s). Attempts go on until the pipeline
+	// closes: the data waits in the log meanwhile.
+	RetryBase, RetryMax time.Duration
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Stats are a pipeline's counters since it opened.
+type Stats struct {
+	IncomingRecords, IncomingBytes     int64 // accepted by Put
+	DeliveredRecords, DeliveredBytes   int64 // stored in objects (bytes before compression)
+	DeliveredObjects, FailedStoreCalls int64 // objects stored; store calls that failed and were retried
+	ReplayedRecords                    int64 // recovered from the log at open
+	BufferedRecords, BufferedBytes     int   // in the open buffer now
+	Log                                wal.Stats
+}
+
+// Pipeline is one delivery stream's ingest-to-object loop.
+type Pipeline struct {
+	opts Options
+	log  *wal.Log
+	buf  *buffer.Buffer
+	cfg  atomic.Pointer[settings]
+
+	queue   chan *buffer.Batch
+	stop    chan struct{} // closed when deliveries must stop retrying
+	workers sync.WaitGroup
+	gate    sync.RWMutex // Put holds it shared; Close exclusively
+	closed  bool
+
+	incomingRecords, incomingBytes   atomic.Int64
+	deliveredRecords, deliveredBytes atomic.Int64
+	deliveredObjects, failedStores   atomic.Int64
+	replayed                         atomic.Int64
+}
+
+// Open opens the stream's log, replays what it holds into the buffer and
+// starts delivering.
+func Open(s *stream.Stream, o Options) (*Pipeline, error) {
+	if o.Workers <= 0 {
+		o.Workers = 2
+	}
+	if o.RetryBase <= 0 {
+		o.RetryBase = 100 * time.Millisecond
+	}
+	if o.RetryMax <= 0 {
+		o.RetryMax = 30 * time.Second
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	st, err := compile(s)
+	if err != nil {
+		return nil, err
+	}
+	l, err := wal.Open(o.LogDir, o.Log)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", s.Name, err)
+	}
+	p := &Pipeline{
+		opts:  o,
+		log:   l,
+		queue: make(chan *buffer.Batch, o.Workers),
+		stop:  make(chan struct{}),
+	}
+	p.cfg.Store(st)
+	p.buf = buffer.New(st.hints, p.enqueue)
+	for range o.Workers {
+		p.workers.Add(1)
+		go p.work()
+	}
+	var chunk []buffer.Record
+	err = l.Replay(func(e wal.Entry) error {
+		chunk = append(chunk, buffer.Record{Seq: e.Seq, Data: e.Data, Arrival: e.Arrival})
+		if len(chunk) == 500 {
+			p.buf.Add(chunk)
+			p.replayed.Add(int64(len(chunk)))
+			chunk = nil
+		}
+		return nil
+	})
+	if len(chunk) > 0 {
+		p.buf.Add(chunk)
+		p.replayed.Add(int64(len(chunk)))
+	}
+	if err != nil {
+		p.abort()
+		return nil, fmt.Errorf("stream %s: replay: %w", s.Name, err)
+	}
+	if n := p.replayed.Load(); n > 0 {
+		o.Logger.Info("recovered records from the write-ahead log", "stream", s.Name, "records", n)
+	}
+	return p, nil
+}
+
+// Put appends records durably and buffers them. When it returns nil every
+// record is in the log and will be delivered; first is the sequence number
+// of the first record (the others follow consecutively).
+func (p *Pipeline) Put(ctx context.Context, data [][]byte) (first uint64, err error) {
+	p.gate.RLock()
+	defer p.gate.RUnlock()
+	if p.closed {
+		return 0, ErrClosed
+	}
+	now := p.opts.Now()
+	recs := make([]wal.Record, len(data))
+	n := 0
+	for i, d := range data {
+		recs[i] = wal.Record{Data: d, Arrival: now}
+		n += len(d)
+	}
+	first, err = p.log.Append(ctx, recs)
+	if err != nil {
+		return 0, fmt.Errorf("write-ahead log: %w", err)
+	}
+	brs := make([]buffer.Record, len(data))
+	for i, d := range data {
+		brs[i] = buffer.Record{Seq: first + uint64(i), Data: d, Arrival: now}
+	}
+	p.buf.Add(brs)
+	p.incomingRecords.Add(int64(len(data)))
+	p.incomingBytes.Add(int64(n))
+	return first, nil
+}
+
+// Update switches to a new configuration of the stream: what is buffered is
+// flushed under the old one first.
+func (p *Pipeline) Update(s *stream.Stream) error {
+	st, err := compile(s)
+	if err != nil {
+		return err
+	}
+	p.buf.Flush()
+	p.cfg.Store(st)
+	p.buf.SetHints(st.hints)
+	return nil
+}
+
+// Flush hands the open buffer to delivery now.
+func (p *Pipeline) Flush() { p.buf.Flush() }
+
+// Stats returns the pipeline's counters.
+func (p *Pipeline) Stats() Stats {
+	br, bb := p.buf.Len()
+	return Stats{
+		IncomingRecords:  p.incomingRecords.Load(),
+		IncomingBytes:    p.incomingBytes.Load(),
+		DeliveredRecords: p.deliveredRecords.Load(),
+		DeliveredBytes:   p.deliveredBytes.Load(),
+		DeliveredObjects: p.deliveredObjects.Load(),
+		FailedStoreCalls: p.failedStores.Load(),
+		ReplayedRecords:  p.replayed.Load(),
+		BufferedRecords:  br,
+		BufferedBytes:    bb,
+		Log:              p.log.Stats(),
+	}
+}
+
+// Close stops accepting records, flushes the buffer and waits for deliveries
+// until ctx ends; what is not stored by then stays in the log for the next
+// Open. It then closes the log.
+func (p *Pipeline) Close(ctx context.Context) error {
+	p.gate.Lock()
+	if p.closed {
+		p.gate.Unlock()
+		return nil
+	}
+	p.closed = true
+	p.gate.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		p.buf.Close()
+		close(p.queue)
+		p.workers.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		close(p.stop)
+		<-done
+		err = fmt.Errorf("stream %s: close: deliveries unfinished, left in the log: %w", p.cfg.Load().name, ctx.Err())
+	}
+	if cerr := p.log.Close(); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	return err
+}
+
+// Destroy closes the pipeline (delivering what it holds, until ctx ends) and
+// removes its log. It is DeleteDeliveryStream's last step.
+func (p *Pipeline) Destroy(ctx context.Context) error {
+	cerr := p.Close(ctx)
+	if err := p.log.Remove(); err != nil {
+		return errors.Join(cerr, err)
+	}
+	return cerr
+}
+
+// abort stops the workers of a pipeline that failed to open.
+func (p *Pipeline) abort() {
+	close(p.stop)
+	close(p.queue)
+	p.workers.Wait()
+	p.log.Close()
+}
+
+// enqueue is the buffer's flush function: it hands a batch to the workers,
+// blocking while they are busy (backpressure), unless deliveries are
+// stopping, in which case the batch stays in the log.
+func (p *Pipeline) enqueue(b *buffer.Batch) {
+	select {
+	case p.queue <- b:
+	case <-p.stop:
+	}
+}
+
+func (p *Pipeline) work() {
+	defer p.workers.Done()
+	for b := range p.queue {
+		p.deliver(b)
+	}
+}
+
+// deliver stores one batch, retrying until it succeeds or the pipeline stops,
+// then acknowledges its records in the log.
+func (p *Pipeline) deliver(b *buffer.Batch) {
+	st := p.cfg.Load()
+	key, body, popts, err := p.build(st, b)
+	if err != nil {
+		// Building fails only on a broken configuration; the records stay
+		// in the log and the error is loud.
+		p.opts.Logger.Error("cannot build object", "stream", st.name, "err", err)
+		return
+	}
+	wait := p.opts.RetryBase
+	for attempt := 1; ; attempt++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		go func() {
+			select {
+			case <-p.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		err = p.opts.Store.Put(ctx, st.bucket, key, body, popts)
+		cancel()
+		if err == nil {
+			break
+		}
+		p.failedStores.Add(1)
+		p.opts.Logger.Warn("delivery to the object store failed; retrying", "stream", st.name,
+			"errorCode", objstore.ErrorCode(err), "key", key, "attempt", attempt, "err", err)
+		select {
+		case <-p.stop:
+			return
+		case <-time.After(jitter(wait)):
+		}
+		wait = min(wait*2, p.opts.RetryMax)
+	}
+	for _, r := range b.Ranges {
+		if err := p.log.Ack(r.From, r.To); err != nil {
+			p.opts.Logger.Error("cannot checkpoint the write-ahead log", "stream", st.name, "err", err)
+		}
+	}
+	p.deliveredObjects.Add(1)
+	p.deliveredRecords.Add(int64(len(b.Records)))
+	p.deliveredBytes.Add(int64(b.Bytes))
+}
+
+// build makes the object of a batch: key, compressed body and store options.
+func (p *Pipeline) build(st *settings, b *buffer.Batch) (string, []byte, objstore.PutOptions, error) {
+	id := uuid.NewString()
+	pre, err := st.dataPrefix.Eval(prefix.Env{Time: b.Oldest, Location: st.loc})
+	if err != nil {
+		return "", nil, objstore.PutOptions{}, fmt.Errorf("prefix: %w", err)
+	}
+	key := pre + prefix.ObjectName(st.name, st.version, b.Oldest, st.loc, id, st.ext)
+	var out bytes.Buffer
+	out.Grow(b.Bytes/3 + 1024)
+	w, err := compress.NewWriter(st.format, &out, compress.Options{EntryName: id})
+	if err != nil {
+		return "", nil, objstore.PutOptions{}, err
+	}
+	for _, r := range b.Records {
+		if _, err := w.Write(r.Data); err != nil {
+			return "", nil, objstore.PutOptions{}, fmt.Errorf("compress: %w", err)
+		}
+		if st.delimiter != nil {
+			if _, err := w.Write(st.delimiter); err != nil {
+				return "", nil, objstore.PutOptions{}, fmt.Errorf("compress: %w", err)
+			}
+		}
+	}
+	if err := w.Close(); err != nil {
+		return "", nil, objstore.PutOptions{}, fmt.Errorf("compress: %w", err)
+	}
+	return key, out.Bytes(), objstore.PutOptions{
+		ContentType:     "application/octet-stream",
+		ContentEncoding: st.format.ContentEncoding(),
+		SSEKMSKeyID:     st.kmsKeyID,
+	}, nil
+}
+
+// jitter spreads a wait over [d/2, d).
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + rand.N(d/2)
+}

@@ -1,0 +1,104 @@
+package deliver
+
+import (
+	"encoding/base64"
+	"fmt"
+	"time"
+
+	"github.com/wasmhose/wasmhose/host/buffer"
+	"github.com/wasmhose/wasmhose/host/compress"
+	"github.com/wasmhose/wasmhose/host/objstore"
+	"github.com/wasmhose/wasmhose/host/prefix"
+	"github.com/wasmhose/wasmhose/host/stream"
+)
+
+// settings is a stream's destination compiled for delivery. It is immutable;
+// an UpdateDestination swaps in a new one.
+type settings struct {
+	name       string
+	version    string
+	bucket     string
+	dataPrefix *prefix.Expr
+	errPrefix  *prefix.Expr
+	loc        *time.Location
+	format     compress.Format
+	ext        string
+	delimiter  []byte // appended after every record; nil = none
+	kmsKeyID   string
+	hints      buffer.Hints
+}
+
+// compile turns a stored stream into delivery settings.
+func compile(s *stream.Stream) (*settings, error) {
+	d := stream.WithDefaults(s.Destination)
+	bucket, err := objstore.BucketFromARN(d.BucketARN)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", s.Name, err)
+	}
+	dp, err := prefix.DataPrefix(*d.Prefix)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: Prefix: %w", s.Name, err)
+	}
+	errOut := ""
+	if d.ErrorOutputPrefix != nil {
+		errOut = *d.ErrorOutputPrefix
+	}
+	ep, err := prefix.ErrorPrefix(errOut, *d.Prefix)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: ErrorOutputPrefix: %w", s.Name, err)
+	}
+	tz := ""
+	if d.CustomTimeZone != nil {
+		tz = *d.CustomTimeZone
+	}
+	loc, err := stream.LoadLocation(tz)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", s.Name, err)
+	}
+	var format compress.Format
+	if err := format.UnmarshalText([]byte(*d.CompressionFormat)); err != nil {
+		return nil, fmt.Errorf("stream %s: %w", s.Name, err)
+	}
+	ext := format.Extension()
+	if d.FileExtension != nil && *d.FileExtension != "" {
+		ext = *d.FileExtension
+	}
+	st := &settings{
+		name:       s.Name,
+		version:    s.Version(),
+		bucket:     bucket,
+		dataPrefix: dp,
+		errPrefix:  ep,
+		loc:        loc,
+		format:     format,
+		ext:        ext,
+		hints: buffer.Hints{
+			SizeBytes: *d.BufferingHints.SizeInMBs << 20,
+			Interval:  time.Duration(*d.BufferingHints.IntervalInSeconds) * time.Second,
+		},
+	}
+	if kms := d.EncryptionConfiguration.KMSEncryptionConfig; kms != nil {
+		st.kmsKeyID = kms.AWSKMSKeyARN
+	}
+	if stream.ProcessingEnabled(&d) {
+		for _, p := range d.ProcessingConfiguration.Processors {
+			if p.Type != "AppendDelimiterToRecord" {
+				return nil, fmt.Errorf("stream %s: processor %s is not supported", s.Name, p.Type)
+			}
+			st.delimiter = []byte("\n")
+			for _, par := range p.Parameters {
+				if par.ParameterName == "Delimiter" {
+					// Firehose documents no parameter for this processor; the
+					// Delimiter parameter of RecordDeAggregation is base64, so a
+					// base64 value is decoded and anything else is taken literally.
+					if b, err := base64.StdEncoding.DecodeString(par.ParameterValue); err == nil && len(b) > 0 {
+						st.delimiter = b
+					} else {
+						st.delimiter = []byte(par.ParameterValue)
+					}
+				}
+			}
+		}
+	}
+	return st, nil
+}

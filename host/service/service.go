@@ -1,0 +1,550 @@
+// Package service is the delivery-stream service's control plane: it owns the
+// stream registry and one delivery pipeline per stream, implements the
+// Firehose operations the API layer exposes (create, describe, list, update,
+// delete, tags, put), and runs the stream lifecycle (CREATING → ACTIVE,
+// DELETING → removed).
+//
+// # Lock order
+//
+// Service.mu guards the stream table. It is never held while a pipeline
+// blocks on I/O: handlers look a stream up under the lock, then call its
+// pipeline without it.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/wasmhose/wasmhose/host/apierror"
+	"github.com/wasmhose/wasmhose/host/deliver"
+	"github.com/wasmhose/wasmhose/host/objstore"
+	"github.com/wasmhose/wasmhose/host/stream"
+	"github.com/wasmhose/wasmhose/host/wal"
+)
+
+// Options configure a Service.
+type Options struct {
+	// DataDir holds the registry (streams/) and the write-ahead logs (wal/).
+	DataDir string
+	// Region and AccountID make ARNs (defaults us-east-1, 000000000000).
+	Region, AccountID string
+	// Store receives delivered objects.
+	Store objstore.Store
+	// Logger receives the service's log; nil discards it.
+	Logger *slog.Logger
+	// Log configures every stream's write-ahead log.
+	Log wal.Options
+	// Workers is the number of objects each stream builds and stores at once.
+	Workers int
+	// RetryBase and RetryMax bound delivery retries (see deliver.Options).
+	RetryBase, RetryMax time.Duration
+	// MaxStreams caps the number of streams (default 50, Firehose's limit).
+	MaxStreams int
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// entry is a stream and its pipeline (nil until ACTIVE).
+type entry struct {
+	s    *stream.Stream
+	pipe *deliver.Pipeline
+}
+
+// Service is the control plane.
+type Service struct {
+	opts Options
+	reg  stream.Registry
+
+	mu      sync.Mutex
+	streams map[string]*entry
+	bg      sync.WaitGroup
+	closing bool
+}
+
+// New opens the registry in opts.DataDir and starts a pipeline for every
+// stored stream, replaying its log.
+func New(opts Options) (*Service, error) {
+	if opts.Region == "" {
+		opts.Region = "us-east-1"
+	}
+	if opts.AccountID == "" {
+		opts.AccountID = "000000000000"
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxStreams <= 0 {
+		opts.MaxStreams = stream.MaxStreams
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Store == nil {
+		return nil, errors.New("service: no object store")
+	}
+	reg, err := stream.NewFileRegistry(filepath.Join(opts.DataDir, "streams"))
+	if err != nil {
+		return nil, err
+	}
+	svc := &Service{opts: opts, reg: reg, streams: map[string]*entry{}}
+	stored, err := reg.Load()
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range stored {
+		e := &entry{s: s}
+		svc.streams[s.Name] = e
+		switch s.Status {
+		case stream.StatusCreating, stream.StatusActive, stream.StatusDeleting:
+			p, err := svc.openPipeline(s)
+			if err != nil {
+				opts.Logger.Error("cannot open delivery stream", "stream", s.Name, "err", err)
+				s.Status = stream.StatusCreatingFailed
+				continue
+			}
+			e.pipe = p
+			if s.Status == stream.StatusCreating {
+				s.Status = stream.StatusActive
+				if err := reg.Save(s); err != nil {
+					return nil, err
+				}
+			}
+			if s.Status == stream.StatusDeleting {
+				svc.startDelete(e)
+			}
+		}
+	}
+	return svc, nil
+}
+
+func (svc *Service) openPipeline(s *stream.Stream) (*deliver.Pipeline, error) {
+	return deliver.Open(s, deliver.Options{
+		LogDir:    filepath.Join(svc.opts.DataDir, "wal", s.ID),
+		Log:       svc.opts.Log,
+		Store:     svc.opts.Store,
+		Logger:    svc.opts.Logger,
+		Workers:   svc.opts.Workers,
+		RetryBase: svc.opts.RetryBase,
+		RetryMax:  svc.opts.RetryMax,
+		Now:       svc.opts.Now,
+	})
+}
+
+// ARN returns the delivery stream ARN of name.
+func (svc *Service) ARN(name string) string {
+	return fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/%s", svc.opts.Region, svc.opts.AccountID, name)
+}
+
+func (svc *Service) notFound(name string) error {
+	return apierror.ResourceNotFound("Firehose %s under account %s not found.", name, svc.opts.AccountID)
+}
+
+// Create implements CreateDeliveryStream. The stream is CREATING when it
+// returns and becomes ACTIVE once its pipeline is open (milliseconds).
+func (svc *Service) Create(ctx context.Context, in *stream.CreateInput) (string, error) {
+	if err := stream.ValidateCreate(in); err != nil {
+		return "", err
+	}
+	var dest stream.ExtendedS3DestinationConfiguration
+	if in.ExtendedS3DestinationConfiguration != nil {
+		dest = *in.ExtendedS3DestinationConfiguration
+	} else {
+		dest = stream.FromS3(in.S3DestinationConfiguration)
+	}
+	now := svc.opts.Now().UTC()
+	s := &stream.Stream{
+		ID:            uuid.NewString(),
+		Name:          in.DeliveryStreamName,
+		ARN:           svc.ARN(in.DeliveryStreamName),
+		Type:          stream.TypeDirectPut,
+		Status:        stream.StatusCreating,
+		VersionID:     1,
+		Created:       now,
+		DirectPut:     in.DirectPutSourceConfiguration,
+		Encryption:    in.DeliveryStreamEncryptionConfigurationInput,
+		DestinationID: stream.DefaultDestinationID,
+		Destination:   stream.WithDefaults(dest),
+		Tags:          mergeTags(nil, in.Tags),
+	}
+	svc.mu.Lock()
+	if svc.closing {
+		svc.mu.Unlock()
+		return "", apierror.ServiceUnavailable("The service is shutting down.")
+	}
+	if _, ok := svc.streams[s.Name]; ok {
+		svc.mu.Unlock()
+		return "", apierror.ResourceInUse("Firehose %s under accountId %s already exists", s.Name, svc.opts.AccountID)
+	}
+	if len(svc.streams) >= svc.opts.MaxStreams {
+		svc.mu.Unlock()
+		return "", apierror.LimitExceeded("You have already consumed your firehose quota of %d hoses. Firehose names: %s", svc.opts.MaxStreams, strings.Join(svc.namesLocked(), ", "))
+	}
+	if err := svc.reg.Save(s); err != nil {
+		svc.mu.Unlock()
+		return "", fmt.Errorf("create %s: %w", s.Name, err)
+	}
+	e := &entry{s: s}
+	svc.streams[s.Name] = e
+	svc.bg.Add(1)
+	svc.mu.Unlock()
+
+	go func() {
+		defer svc.bg.Done()
+		p, err := svc.openPipeline(s.Clone())
+		svc.mu.Lock()
+		defer svc.mu.Unlock()
+		if err != nil {
+			svc.opts.Logger.Error("delivery stream creation failed", "stream", s.Name, "err", err)
+			e.s.Status = stream.StatusCreatingFailed
+		} else {
+			e.pipe = p
+			e.s.Status = stream.StatusActive
+		}
+		if err := svc.reg.Save(e.s); err != nil {
+			svc.opts.Logger.Error("cannot save delivery stream", "stream", s.Name, "err", err)
+		}
+	}()
+	return s.ARN, nil
+}
+
+func (svc *Service) namesLocked() []string {
+	names := make([]string, 0, len(svc.streams))
+	for n := range svc.streams {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Describe implements DescribeDeliveryStream.
+func (svc *Service) Describe(ctx context.Context, name string) (stream.Description, error) {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	e, ok := svc.streams[name]
+	if !ok {
+		return stream.Description{}, svc.notFound(name)
+	}
+	return e.s.Describe(), nil
+}
+
+// List implements ListDeliveryStreams: names in alphabetical order after
+// exclusiveStart, at most limit of them, filtered by type when typ != "".
+func (svc *Service) List(ctx context.Context, limit int, typ, exclusiveStart string) (names []string, hasMore bool) {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	if limit <= 0 {
+		limit = 10
+	}
+	for _, n := range svc.namesLocked() {
+		if exclusiveStart != "" && n <= exclusiveStart {
+			continue
+		}
+		if typ != "" && svc.streams[n].s.Type != typ {
+			continue
+		}
+		if len(names) == limit {
+			return names, true
+		}
+		names = append(names, n)
+	}
+	return names, false
+}
+
+// Delete implements DeleteDeliveryStream: the stream goes DELETING, what it
+// has acknowledged is delivered, then it and its log are removed.
+func (svc *Service) Delete(ctx context.Context, name string, force bool) error {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	e, ok := svc.streams[name]
+	if !ok {
+		return svc.notFound(name)
+	}
+	switch e.s.Status {
+	case stream.StatusCreating:
+		return apierror.ResourceInUse("Firehose %s is in the CREATING state and cannot be deleted yet.", name)
+	case stream.StatusDeleting:
+		return nil
+	case stream.StatusCreatingFailed, stream.StatusDeletingFailed:
+		if e.pipe == nil {
+			delete(svc.streams, name)
+			return svc.reg.Delete(name)
+		}
+	}
+	e.s.Status = stream.StatusDeleting
+	if err := svc.reg.Save(e.s); err != nil {
+		return fmt.Errorf("delete %s: %w", name, err)
+	}
+	svc.startDelete(e)
+	return nil
+}
+
+// startDelete drains and removes a DELETING stream in the background;
+// svc.mu must be held.
+func (svc *Service) startDelete(e *entry) {
+	svc.bg.Add(1)
+	go func() {
+		defer svc.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		err := e.pipe.Destroy(ctx)
+		svc.mu.Lock()
+		defer svc.mu.Unlock()
+		if err != nil {
+			svc.opts.Logger.Error("delivery stream deletion failed", "stream", e.s.Name, "err", err)
+			e.s.Status = stream.StatusDeletingFailed
+			e.pipe = nil
+			if err := svc.reg.Save(e.s); err != nil {
+				svc.opts.Logger.Error("cannot save delivery stream", "stream", e.s.Name, "err", err)
+			}
+			return
+		}
+		if cur, ok := svc.streams[e.s.Name]; ok && cur == e {
+			delete(svc.streams, e.s.Name)
+		}
+		if err := svc.reg.Delete(e.s.Name); err != nil {
+			svc.opts.Logger.Error("cannot remove delivery stream", "stream", e.s.Name, "err", err)
+		}
+	}()
+}
+
+// Update implements UpdateDestination.
+func (svc *Service) Update(ctx context.Context, in *stream.UpdateInput) error {
+	if err := stream.ValidateUpdateIDs(in); err != nil {
+		return err
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	e, ok := svc.streams[in.DeliveryStreamName]
+	if !ok {
+		return svc.notFound(in.DeliveryStreamName)
+	}
+	if e.s.Status != stream.StatusActive || e.pipe == nil {
+		return apierror.ResourceInUse("Firehose %s is not in the ACTIVE state (it is %s).", e.s.Name, e.s.Status)
+	}
+	if in.CurrentDeliveryStreamVersionId != e.s.Version() {
+		return apierror.ConcurrentModification("Cannot update firehose: %s since the current version id: %s and specified version id: %s do not match",
+			e.s.Name, e.s.Version(), in.CurrentDeliveryStreamVersionId)
+	}
+	if in.DestinationId != e.s.DestinationID {
+		return apierror.InvalidArgument("Destination Id %s not found", in.DestinationId)
+	}
+	cur := e.s.Clone()
+	next, err := stream.Merge(cur.Destination, in)
+	if err != nil {
+		return err
+	}
+	cur.Destination = next
+	cur.VersionID++
+	cur.LastUpdate = svc.opts.Now().UTC()
+	if err := e.pipe.Update(cur); err != nil {
+		return apierror.InvalidArgument("%v", err)
+	}
+	if err := svc.reg.Save(cur); err != nil {
+		return fmt.Errorf("update %s: %w", cur.Name, err)
+	}
+	e.s = cur
+	return nil
+}
+
+// pipeline returns the ACTIVE stream's pipeline for a put.
+func (svc *Service) pipeline(name string) (*deliver.Pipeline, *stream.Stream, error) {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	e, ok := svc.streams[name]
+	if !ok {
+		return nil, nil, svc.notFound(name)
+	}
+	if e.s.Status != stream.StatusActive || e.pipe == nil {
+		return nil, nil, apierror.ResourceNotFound("Firehose %s under account %s is not ACTIVE (it is %s).", name, svc.opts.AccountID, e.s.Status)
+	}
+	return e.pipe, e.s, nil
+}
+
+// Put appends records to an ACTIVE stream; on success every record is in the
+// write-ahead log. It returns the RecordId of each record.
+func (svc *Service) Put(ctx context.Context, name string, data [][]byte) ([]string, bool, error) {
+	p, s, err := svc.pipeline(name)
+	if err != nil {
+		return nil, false, err
+	}
+	first, err := p.Put(ctx, data)
+	if err != nil {
+		if errors.Is(err, deliver.ErrClosed) {
+			return nil, false, apierror.ServiceUnavailable("Slow down.")
+		}
+		return nil, false, apierror.ServiceUnavailable("Slow down. (%v)", err)
+	}
+	ids := make([]string, len(data))
+	for i := range data {
+		ids[i] = recordID(s.ID, first+uint64(i))
+	}
+	return ids, s.Encryption != nil, nil
+}
+
+// recordID makes an opaque RecordId from the stream incarnation and the
+// record's sequence number.
+func recordID(streamID string, seq uint64) string {
+	return fmt.Sprintf("%s%020d", strings.ReplaceAll(streamID, "-", ""), seq)
+}
+
+// Tag implements TagDeliveryStream.
+func (svc *Service) Tag(ctx context.Context, name string, tags []stream.Tag) error {
+	if err := stream.CheckStreamName(name); err != nil {
+		return err
+	}
+	if err := stream.ValidateTags(tags); err != nil {
+		return err
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	e, ok := svc.streams[name]
+	if !ok {
+		return svc.notFound(name)
+	}
+	if e.s.Status != stream.StatusActive {
+		return apierror.ResourceInUse("Firehose %s is not in the ACTIVE state (it is %s).", name, e.s.Status)
+	}
+	merged := mergeTags(e.s.Tags, tags)
+	if len(merged) > stream.MaxTags {
+		return apierror.LimitExceeded("A delivery stream can have at most %d tags; this request would leave %d.", stream.MaxTags, len(merged))
+	}
+	cur := e.s.Clone()
+	cur.Tags = merged
+	if err := svc.reg.Save(cur); err != nil {
+		return fmt.Errorf("tag %s: %w", name, err)
+	}
+	e.s = cur
+	return nil
+}
+
+// Untag implements UntagDeliveryStream; unknown keys are ignored.
+func (svc *Service) Untag(ctx context.Context, name string, keys []string) error {
+	if err := stream.CheckStreamName(name); err != nil {
+		return err
+	}
+	if err := stream.ValidateTagKeys(keys); err != nil {
+		return err
+	}
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	e, ok := svc.streams[name]
+	if !ok {
+		return svc.notFound(name)
+	}
+	if e.s.Status != stream.StatusActive {
+		return apierror.ResourceInUse("Firehose %s is not in the ACTIVE state (it is %s).", name, e.s.Status)
+	}
+	cur := e.s.Clone()
+	cur.Tags = slices.DeleteFunc(cur.Tags, func(t stream.Tag) bool { return slices.Contains(keys, t.Key) })
+	if err := svc.reg.Save(cur); err != nil {
+		return fmt.Errorf("untag %s: %w", name, err)
+	}
+	e.s = cur
+	return nil
+}
+
+// ListTags implements ListTagsForDeliveryStream: tags sorted by key after
+// exclusiveStart, at most limit (default 50).
+func (svc *Service) ListTags(ctx context.Context, name, exclusiveStart string, limit int) ([]stream.Tag, bool, error) {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	e, ok := svc.streams[name]
+	if !ok {
+		return nil, false, svc.notFound(name)
+	}
+	if limit <= 0 {
+		limit = stream.MaxTags
+	}
+	tags := slices.Clone(e.s.Tags)
+	sort.Slice(tags, func(i, j int) bool { return tags[i].Key < tags[j].Key })
+	var out []stream.Tag
+	for _, t := range tags {
+		if exclusiveStart != "" && t.Key <= exclusiveStart {
+			continue
+		}
+		if len(out) == limit {
+			return out, true, nil
+		}
+		out = append(out, t)
+	}
+	return out, false, nil
+}
+
+// mergeTags adds or overwrites tags by key, keeping first-added order.
+func mergeTags(cur, add []stream.Tag) []stream.Tag {
+	out := slices.Clone(cur)
+	for _, t := range add {
+		if t.Value == nil {
+			t.Value = stream.String("")
+		}
+		if i := slices.IndexFunc(out, func(o stream.Tag) bool { return o.Key == t.Key }); i >= 0 {
+			out[i] = t
+		} else {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// StreamStats returns the delivery counters of an ACTIVE stream.
+func (svc *Service) StreamStats(name string) (deliver.Stats, error) {
+	p, _, err := svc.pipeline(name)
+	if err != nil {
+		return deliver.Stats{}, err
+	}
+	return p.Stats(), nil
+}
+
+// FlushAll hands every stream's open buffer to delivery now.
+func (svc *Service) FlushAll() {
+	svc.mu.Lock()
+	var pipes []*deliver.Pipeline
+	for _, e := range svc.streams {
+		if e.pipe != nil {
+			pipes = append(pipes, e.pipe)
+		}
+	}
+	svc.mu.Unlock()
+	for _, p := range pipes {
+		p.Flush()
+	}
+}
+
+// Close stops every pipeline: buffers are flushed and deliveries finish
+// until ctx ends; anything left stays in the logs for the next start.
+func (svc *Service) Close(ctx context.Context) error {
+	svc.mu.Lock()
+	svc.closing = true
+	svc.mu.Unlock()
+	svc.bg.Wait() // creations and deletions in flight
+	svc.mu.Lock()
+	var pipes []*deliver.Pipeline
+	for _, e := range svc.streams {
+		if e.pipe != nil {
+			pipes = append(pipes, e.pipe)
+			e.pipe = nil
+		}
+	}
+	svc.mu.Unlock()
+	var wg sync.WaitGroup
+	errs := make([]error, len(pipes))
+	for i, p := range pipes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.Close(ctx)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,10 @@
+// Package stream is the delivery-stream model: the Firehose API shapes of a
+// stream and its extended S3 destination, the defaults the service fills in,
+// the validation rules applied at CreateDeliveryStream and UpdateDestination
+// (model constraints as one ValidationException, then semantic rules as
+// InvalidArgumentException), the merge semantics of UpdateDestination, and
+// the registry that persists streams across restarts.
+//
+// Field names follow the AWS member names exactly, so the default
+// encoding/json names are the wire names.
+package stream

@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# End-to-end test with real clients: Debian's AWS CLI drives wasmhose, first
+# on the embedded local object store, then delivering to versitygw, a real
+# S3-compatible server. Needs /usr/bin/aws and versitygw (.ci/run installs
+# both); without them it says so loudly and fails under CI=true.
+set -euo pipefail
+
+AWS=/usr/bin/aws
+VGW=$(command -v versitygw || echo "$(go env GOPATH)/bin/versitygw")
+missing=()
+[ -x "$AWS" ] || missing+=("awscli (apt-get install awscli)")
+[ -x "$VGW" ] || missing+=("versitygw (go install github.com/versity/versitygw/cmd/versitygw@v1.8.0)")
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "e2e: SKIPPED: missing ${missing[*]}" >&2
+  [ "${CI:-}" = "true" ] && exit 1
+  exit 0
+fi
+
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+pass=0
+fail=0
+ok()   { echo "ok   - $*"; pass=$((pass+1)); }
+bad()  { echo "FAIL - $*"; fail=$((fail+1)); }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
+wait_http() { # url
+  for _ in $(seq 1 200); do curl -fsS -o /dev/null "$1" 2>/dev/null && return 0; sleep 0.05; done
+  return 1
+}
+
+go build -o "$WORK/wasmhose" ./cmd/wasmhose
+
+export AWS_ACCESS_KEY_ID=e2e AWS_SECRET_ACCESS_KEY=e2esecret AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
+PORT=$(free_port)
+EP="http://127.0.0.1:$PORT"
+FH=("$AWS" firehose --endpoint-url "$EP")
+
+start_wasmhose() { # data-dir [config]
+  local args=(serve --listen "127.0.0.1:$PORT" --data-dir "$1")
+  [ $# -gt 1 ] && args+=(--config "$2")
+  "$WORK/wasmhose" "${args[@]}" >>"$WORK/wasmhose.log" 2>&1 &
+  WH_PID=$!
+  PIDS+=("$WH_PID")
+  wait_http "$EP/healthz" || { cat "$WORK/wasmhose.log"; echo "wasmhose did not start"; exit 1; }
+}
+stop_wasmhose() { kill -TERM "$WH_PID"; wait "$WH_PID" || true; }
+
+wait_active() { # name
+  for _ in $(seq 1 200); do
+    s=$("${FH[@]}" describe-delivery-stream --delivery-stream-name "$1" --query DeliveryStreamDescription.DeliveryStreamStatus --output text)
+    [ "$s" = ACTIVE ] && return 0
+    sleep 0.05
+  done
+  return 1
+}
+
+# ---- 1. local object store -------------------------------------------------
+DATA="$WORK/data"
+start_wasmhose "$DATA"
+
+"${FH[@]}" create-delivery-stream --delivery-stream-name e2e-gzip \
+  --extended-s3-destination-configuration '{"RoleARN":"arn:aws:iam::000000000000:role/firehose","BucketARN":"arn:aws:s3:::e2e-bucket","Prefix":"gz/","CompressionFormat":"GZIP","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":1}}' >/dev/null \
+  && ok "create-delivery-stream" || bad "create-delivery-stream"
+wait_active e2e-gzip && ok "stream becomes ACTIVE" || bad "stream becomes ACTIVE"
+
+desc=$("${FH[@]}" describe-delivery-stream --delivery-stream-name e2e-gzip --output json)
+echo "$desc" | grep -q '"CompressionFormat": "GZIP"' && echo "$desc" | grep -q '"VersionId": "1"' \
+  && ok "describe shows the destination" || bad "describe: $desc"
+
+"${FH[@]}" put-record --delivery-stream-name e2e-gzip --cli-binary-format raw-in-base64-out --record 'Data=first-record
+' >/dev/null && ok "put-record" || bad "put-record"
+
+printf '[' > "$WORK/batch.json"
+for i in $(seq 1 100); do
+  [ "$i" -gt 1 ] && printf ',' >> "$WORK/batch.json"
+  printf '{"Data":"%s"}' "$(printf 'batch-%03d\n' "$i" | base64 -w0)" >> "$WORK/batch.json"
+done
+printf ']' >> "$WORK/batch.json"
+out=$("${FH[@]}" put-record-batch --delivery-stream-name e2e-gzip --records "file://$WORK/batch.json" --output json)
+echo "$out" | grep -q '"FailedPutCount": 0' && ok "put-record-batch (100 records)" || bad "put-record-batch: $out"
+
+# The interval is 1 s: wait for the objects and check their contents.
+got=""
+for _ in $(seq 1 100); do
+  files=$(find "$DATA/s3/e2e-bucket" -type f -name 'e2e-gzip-1-*.gz' 2>/dev/null | sort || true)
+  if [ -n "$files" ]; then
+    got=$(for f in $files; do gunzip -c "$f"; done | sort)
+    [ "$(echo "$got" | wc -l)" -ge 101 ] && break
+  fi
+  sleep 0.1
+done
+want=$( (echo first-record; for i in $(seq 1 100); do printf 'batch-%03d\n' "$i"; done) | sort)
+[ "$got" = "$want" ] && ok "objects hold all 101 records, gunzip decodes them" || bad "delivered records differ: got $(echo "$got" | wc -l) lines"
+key=$(find "$DATA/s3/e2e-bucket" -type f -name '*.gz' | head -1 | sed "s|$DATA/s3/e2e-bucket/||")
+echo "$key" | grep -Eq '^gz[0-9]{4}/[0-9]{2}/[0-9]{2}/[0-9]{2}/e2e-gzip-1-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9]{2}-[0-9a-f-]{36}\.gz$' \
+  && ok "object key follows Firehose's naming: $key" || bad "object key $key"
+
+# Errors come back in Firehose's shape through the CLI.
+if err=$("${FH[@]}" describe-delivery-stream --delivery-stream-name nope 2>&1); then bad "describe of a missing stream succeeded"
+else echo "$err" | grep -q ResourceNotFoundException && ok "missing stream: ResourceNotFoundException" || bad "missing stream: $err"; fi
+if err=$("${FH[@]}" create-delivery-stream --delivery-stream-name e2e-gzip --extended-s3-destination-configuration '{"RoleARN":"arn:aws:iam::000000000000:role/r","BucketARN":"arn:aws:s3:::b"}' 2>&1); then bad "duplicate create succeeded"
+else echo "$err" | grep -q ResourceInUseException && ok "duplicate name: ResourceInUseException" || bad "duplicate: $err"; fi
+
+"${FH[@]}" update-destination --delivery-stream-name e2e-gzip --current-delivery-stream-version-id 1 \
+  --destination-id destinationId-000000000001 --extended-s3-destination-update '{"Prefix":"v2/"}' >/dev/null && ok "update-destination" || bad "update-destination"
+v=$("${FH[@]}" describe-delivery-stream --delivery-stream-name e2e-gzip --query DeliveryStreamDescription.VersionId --output text)
+[ "$v" = 2 ] && ok "VersionId is 2 after the update" || bad "VersionId $v"
+if err=$("${FH[@]}" update-destination --delivery-stream-name e2e-gzip --current-delivery-stream-version-id 1 --destination-id destinationId-000000000001 --extended-s3-destination-update '{"Prefix":"v3/"}' 2>&1); then bad "stale update succeeded"
+else echo "$err" | grep -q ConcurrentModificationException && ok "stale version: ConcurrentModificationException" || bad "stale: $err"; fi
+
+"${FH[@]}" tag-delivery-stream --delivery-stream-name e2e-gzip --tags Key=team,Value=data >/dev/null
+t=$("${FH[@]}" list-tags-for-delivery-stream --delivery-stream-name e2e-gzip --query 'Tags[0].Value' --output text)
+[ "$t" = data ] && ok "tags" || bad "tags: $t"
+
+# Restart: the stream and its configuration survive.
+stop_wasmhose
+start_wasmhose "$DATA"
+v=$("${FH[@]}" describe-delivery-stream --delivery-stream-name e2e-gzip --query DeliveryStreamDescription.VersionId --output text)
+[ "$v" = 2 ] && ok "stream survives a restart" || bad "after restart VersionId $v"
+names=$("${FH[@]}" list-delivery-streams --query DeliveryStreamNames --output text)
+[ "$names" = e2e-gzip ] && ok "list-delivery-streams" || bad "list: $names"
+"${FH[@]}" delete-delivery-stream --delivery-stream-name e2e-gzip >/dev/null && ok "delete-delivery-stream" || bad "delete"
+stop_wasmhose
+
+# ---- 2. versitygw, a real S3-compatible server ------------------------------
+VPORT=$(free_port)
+mkdir -p "$WORK/vgw"
+ROOT_ACCESS_KEY_ID=vgwkey ROOT_SECRET_ACCESS_KEY=vgwsecret "$VGW" --port "127.0.0.1:$VPORT" --quiet posix "$WORK/vgw" >"$WORK/vgw.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 200); do curl -s -o /dev/null "http://127.0.0.1:$VPORT" && break; sleep 0.05; done
+S3=("$AWS" --endpoint-url "http://127.0.0.1:$VPORT" s3api)
+AWS_ACCESS_KEY_ID=vgwkey AWS_SECRET_ACCESS_KEY=vgwsecret "${S3[@]}" create-bucket --bucket vgw-bucket >/dev/null && ok "versitygw bucket" || bad "versitygw create-bucket"
+cat > "$WORK/s3.yaml" <<YAML
+store: s3
+s3:
+  endpoint: http://127.0.0.1:$VPORT
+  region: us-east-1
+  accessKeyId: vgwkey
+  secretAccessKey: vgwsecret
+  usePathStyle: true
+YAML
+start_wasmhose "$WORK/data-s3" "$WORK/s3.yaml"
+"${FH[@]}" create-delivery-stream --delivery-stream-name e2e-s3 \
+  --extended-s3-destination-configuration '{"RoleARN":"arn:aws:iam::000000000000:role/firehose","BucketARN":"arn:aws:s3:::vgw-bucket","Prefix":"s3/","CompressionFormat":"GZIP","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":1}}' >/dev/null
+wait_active e2e-s3 && ok "S3 stream ACTIVE" || bad "S3 stream ACTIVE"
+out=$("${FH[@]}" put-record-batch --delivery-stream-name e2e-s3 --records "file://$WORK/batch.json" --output json)
+echo "$out" | grep -q '"FailedPutCount": 0' && ok "put-record-batch to the S3 stream" || bad "put-record-batch S3: $out"
+got=""
+for _ in $(seq 1 100); do
+  keys=$(AWS_ACCESS_KEY_ID=vgwkey AWS_SECRET_ACCESS_KEY=vgwsecret "${S3[@]}" list-objects-v2 --bucket vgw-bucket --prefix s3/ --query 'Contents[].Key' --output text 2>/dev/null || true)
+  if [ -n "$keys" ] && [ "$keys" != None ]; then
+    got=""
+    for k in $keys; do
+      AWS_ACCESS_KEY_ID=vgwkey AWS_SECRET_ACCESS_KEY=vgwsecret "${S3[@]}" get-object --bucket vgw-bucket --key "$k" "$WORK/obj.gz" >/dev/null
+      got+=$(gunzip -c "$WORK/obj.gz")$'\n'
+    done
+    [ "$(echo -n "$got" | wc -l)" -ge 100 ] && break
+  fi
+  sleep 0.1
+done
+want=$(for i in $(seq 1 100); do printf 'batch-%03d\n' "$i"; done)
+[ "$(echo -n "$got" | sort)" = "$want" ] && ok "versitygw holds all 100 records (key $(echo $keys | cut -d' ' -f1))" || bad "versitygw objects: $(echo -n "$got" | wc -l) lines"
+stop_wasmhose
+
+echo "e2e: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
