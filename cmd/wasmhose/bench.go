@@ -16,9 +16,10 @@ import (
 )
 
 // runBench is `wasmhose bench`: a flag parser over package loadgen. It
-// returns 2 for bad flags, 1 when the run or the check failed, when no
-// record was accepted, or when the check found records missing, and 0
-// otherwise. Failed records alone are a measurement, not a failure.
+// returns 2 for bad flags; 1 when the run or the check failed, when no
+// record was accepted, or when the check found records missing (unless
+// objects it could not decode may hold them) or objects it could not read;
+// and 0 otherwise. Failed records alone are a measurement, not a failure.
 func runBench(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -135,6 +136,7 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 			Want:     res.RecordsSent,
 			Timeout:  *checkTimeout,
 			Quiet:    time.Duration(*bufferSeconds)*time.Second + 5*time.Second,
+			Since:    res.Started,
 			Progress: stderr,
 		})
 		res.Delivery = &d
@@ -160,9 +162,17 @@ func runBench(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "wasmhose bench: no record was accepted")
 		code = 1
 	}
-	if d := res.Delivery; d != nil && d.Missing > 0 {
-		fmt.Fprintf(stderr, "wasmhose bench: %d records accepted but not delivered\n", d.Missing)
-		code = 1
+	if d := res.Delivery; d != nil {
+		switch {
+		case d.Unreadable > 0:
+			fmt.Fprintf(stderr, "wasmhose bench: %d delivered objects could not be read\n", d.Unreadable)
+			code = 1
+		case d.Missing > 0 && d.Unsupported > 0:
+			fmt.Fprintf(stderr, "wasmhose bench: warning: %d records not found, but %d objects are unsupported for check\n", d.Missing, d.Unsupported)
+		case d.Missing > 0:
+			fmt.Fprintf(stderr, "wasmhose bench: %d records accepted but not delivered\n", d.Missing)
+			code = 1
+		}
 	}
 	return code
 }

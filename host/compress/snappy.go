@@ -148,11 +148,16 @@ func (s *snappyWriter) writeBlock(src []byte) error {
 	}
 	lenAt := len(out)
 	out = append(out, 0, 0, 0, 0)
-	block := s.encode(out[len(out):cap(out)], src)
+	dst := out[len(out):cap(out)]
+	block := s.encode(dst, src)
 	binary.BigEndian.PutUint32(out[lenAt:], uint32(len(block)))
-	// block aliases out's spare capacity, which was sized for the
-	// largest possible block, so extending out picks it up.
-	out = out[:len(out)+len(block)]
+	if &block[0] == &dst[0] {
+		// Encoded in place: out's spare capacity was sized for the
+		// largest possible block.
+		out = out[:len(out)+len(block)]
+	} else {
+		out = append(out, block...)
+	}
 	return s.emit(out)
 }
 
@@ -183,6 +188,7 @@ type snappyReader struct {
 	pos    int    // next byte of dec to hand out
 	err    error  // sticky: io.EOF at a clean end, else the failure
 	closed bool
+	hdr    [xerialHeaderLen]byte // scratch for headers and length fields
 }
 
 func newSnappyReader(r io.Reader, hadoop bool) (*snappyReader, error) {
@@ -191,8 +197,8 @@ func newSnappyReader(r io.Reader, hadoop bool) (*snappyReader, error) {
 		s.f = HadoopSnappy
 		return s, nil
 	}
-	var h [xerialHeaderLen]byte
-	n, err := io.ReadFull(r, h[:])
+	h := s.hdr[:]
+	n, err := io.ReadFull(r, h)
 	s.off += int64(n)
 	switch {
 	case err == io.EOF:
@@ -204,7 +210,7 @@ func newSnappyReader(r io.Reader, hadoop bool) (*snappyReader, error) {
 	case err != nil:
 		return nil, s.readErr(err)
 	}
-	if err := s.checkHeader(h[:]); err != nil {
+	if err := s.checkHeader(h); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -268,14 +274,14 @@ func (s *snappyReader) nextXerial() error {
 	}
 	if v == xerialMagicHead {
 		// A concatenated stream: the rest of a header follows.
-		var h [xerialHeaderLen]byte
-		binary.BigEndian.PutUint32(h[:], v)
+		h := s.hdr[:]
+		binary.BigEndian.PutUint32(h, v)
 		n, err := io.ReadFull(s.r, h[4:])
 		s.off += int64(n)
 		if err != nil {
 			return s.truncatedOr(err, "truncated header of a concatenated stream")
 		}
-		return s.checkHeader(h[:])
+		return s.checkHeader(h)
 	}
 	return s.decodeChunk(v, -1)
 }
@@ -295,8 +301,7 @@ func (s *snappyReader) nextHadoop() error {
 		if v == 0 {
 			// Hadoop's BlockDecompressorStream ends the stream at a
 			// zero-length block; nothing may follow it.
-			var b [1]byte
-			n, err := io.ReadFull(s.r, b[:])
+			n, err := io.ReadFull(s.r, s.hdr[:1])
 			if n > 0 {
 				return s.corrupt("data after the zero-length end-of-stream block")
 			}
@@ -352,8 +357,8 @@ func (s *snappyReader) decodeChunk(n uint32, left int64) error {
 // readUint32 reads a big-endian uint32. At a boundary where the stream may
 // end (atBoundary), a clean EOF returns io.EOF; elsewhere it is corrupt.
 func (s *snappyReader) readUint32(atBoundary bool) (uint32, error) {
-	var b [4]byte
-	n, err := io.ReadFull(s.r, b[:])
+	b := s.hdr[:4]
+	n, err := io.ReadFull(s.r, b)
 	s.off += int64(n)
 	switch {
 	case err == io.EOF && atBoundary:
@@ -363,7 +368,7 @@ func (s *snappyReader) readUint32(atBoundary bool) (uint32, error) {
 	case err != nil:
 		return 0, s.truncatedOr(err, "truncated length field: %d of 4 bytes", n)
 	}
-	return binary.BigEndian.Uint32(b[:]), nil
+	return binary.BigEndian.Uint32(b), nil
 }
 
 // truncatedOr reports a short read as corruption and anything else as an

@@ -29,14 +29,15 @@
 //
 // # Folder layout
 //
-//	<dir>/00000000000000000001.wal   segment files, named by the sequence
-//	<dir>/00000000000000052341.wal   number of their first record (20 digits)
-//	<dir>/checkpoint                 acknowledged sequence numbers
-//	<dir>/checkpoint.tmp             a checkpoint being written (deleted by Open)
-//	<dir>/LOCK                       flock(2)ed while a Log has the folder open
-//	<dir>/<segment>.wal.corrupt      damaged data moved aside by Options.RepairCorrupt
+//	<dir>/00000000000000000001.wal         segment files, named by the sequence
+//	<dir>/00000000000000052341.wal         number of their first record (20 digits)
+//	<dir>/checkpoint                       acknowledged sequence numbers
+//	<dir>/checkpoint.tmp                   a checkpoint being written (deleted by Open)
+//	<dir>/LOCK                             flock(2)ed while a Log has the folder open
+//	<dir>/<segment>.wal.<offset>.corrupt   damaged data set aside by Options.RepairCorrupt
 //
-// Sequence numbers start at 1 and are never reused. A new segment starts
+// Sequence numbers start at 1. One that Append has returned is never given
+// again (only those of a torn, unacknowledged tail are). A new segment starts
 // when the next frame would take the current one past Options.SegmentBytes;
 // its creation is made durable (the folder is synced) before anything is
 // written to it. A segment whose records are all acknowledged is deleted,

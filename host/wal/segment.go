@@ -274,7 +274,8 @@ func validAfter(path string, offset int64, after uint64) (frames int, end uint64
 }
 
 // moveAside copies the bytes of the segment at path from offset on into
-// path+corruptExt, syncs that copy, and truncates the segment at offset.
+// corruptPath(path, offset), syncs that copy, and truncates the segment at
+// offset.
 func moveAside(path string, offset int64, sync bool) error {
 	src, err := os.Open(path)
 	if err != nil {
@@ -284,7 +285,7 @@ func moveAside(path string, offset int64, sync bool) error {
 	if _, err := src.Seek(offset, io.SeekStart); err != nil {
 		return err
 	}
-	dst, err := os.OpenFile(path+corruptExt, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	dst, err := os.OpenFile(corruptPath(path, offset), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
@@ -299,6 +300,12 @@ func moveAside(path string, offset int64, sync bool) error {
 		return err
 	}
 	return truncateFile(path, offset, sync)
+}
+
+// corruptPath names the file that keeps the damaged remainder, from
+// offset on, of the segment at path.
+func corruptPath(path string, offset int64) string {
+	return fmt.Sprintf("%s.%d%s", path, offset, corruptExt)
 }
 
 // truncateFile cuts the file at path to size bytes, and syncs it.

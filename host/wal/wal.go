@@ -55,7 +55,7 @@ type Options struct {
 	// RepairCorrupt makes Open proceed past corruption that is not a torn
 	// tail, instead of failing with a *CorruptionError. The frames before
 	// the damage are kept; the damaged remainder of that segment is moved
-	// to a file named after the segment plus ".corrupt" (nothing is
+	// to a file named <segment>.<offset>.corrupt (nothing is
 	// destroyed), the sequence numbers it held are treated as
 	// acknowledged, and the damage is listed in Recovery.Repaired and
 	// Recovery.Lost. Records acknowledged to producers may be lost this
@@ -326,15 +326,11 @@ func (l *Log) recover() error {
 	}
 	if lastSeg == nil || lastSeg.end != next || (lastSeg.size > 0 && acks.covers(lastSeg.first, lastSeg.end)) {
 		lastSeg = &segment{first: next, end: next}
-		f, err := l.createSegment(next)
-		if err != nil {
+		if l.file, err = l.createSegment(next); err != nil {
 			return err
 		}
-		f.Close()
 		l.segs = append(l.segs, lastSeg)
-	}
-	l.file, err = os.OpenFile(segmentPath(dir, lastSeg.first), os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
+	} else if l.file, err = os.OpenFile(segmentPath(dir, lastSeg.first), os.O_WRONLY|os.O_APPEND, 0); err != nil {
 		return fmt.Errorf("wal: %w", err)
 	}
 	l.active = lastSeg
@@ -779,7 +775,13 @@ func (l *Log) Stats() Stats {
 
 // Recovered reports what Open found and repaired: a torn tail cut off,
 // corruption moved aside, holes in the sequence numbers.
-func (l *Log) Recovered() Recovery { return l.rec }
+func (l *Log) Recovered() Recovery {
+	r := l.rec
+	r.Repaired = slices.Clone(r.Repaired)
+	r.Lost = slices.Clone(r.Lost)
+	r.Holes = slices.Clone(r.Holes)
+	return r
+}
 
 // Dir returns the log's folder.
 func (l *Log) Dir() string { return l.dir }

@@ -588,7 +588,7 @@ func TestFlippedByte(t *testing.T) {
 			if want := []Range{{fr.seq, segEnd}}; !slices.Equal(rec.Lost, want) {
 				t.Fatalf("frame %d: Lost = %v, want %v", fr.seq, rec.Lost, want)
 			}
-			aside := mustRead(t, path+corruptExt)
+			aside := mustRead(t, corruptPath(path, fr.start))
 			if string(aside) != string(b[fr.start:]) {
 				t.Fatalf("frame %d: %d bytes set aside, want %d", fr.seq, len(aside), len(b)-int(fr.start))
 			}

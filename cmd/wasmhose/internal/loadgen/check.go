@@ -40,6 +40,11 @@ type CheckOptions struct {
 	Quiet time.Duration
 	// Poll is the pause between two scans. Default [DefaultCheckPoll].
 	Poll time.Duration
+	// Since, when not zero, skips objects last modified more than a second
+	// before it, without reading them: pass [Result.Started] so that a
+	// bucket full of earlier runs is not read again. Zero reads every
+	// object.
+	Since time.Time
 	// Progress, when not nil, receives a line after each scan that found
 	// new records.
 	Progress io.Writer
@@ -50,6 +55,9 @@ type CheckOptions struct {
 type Delivery struct {
 	// Objects is the number of objects read.
 	Objects int `json:"objects"`
+	// Skipped is the number of objects not read because they are older
+	// than [CheckOptions.Since].
+	Skipped int `json:"skipped"`
 	// Delivered is the number of lines holding a record of the run,
 	// duplicates included.
 	Delivered int64 `json:"delivered"`
@@ -97,6 +105,8 @@ type Delivery struct {
 // runs and streams can share the bucket. Files and folders whose names start
 // with "." are skipped, as the local store does.
 //
+// With o.Since set, objects older than the run are skipped unread.
+//
 // Check returns an error when dir does not exist or the bucket folder
 // cannot be walked; a missing bucket folder is just empty. An object that
 // cannot be read is counted in [Delivery.Unreadable], not returned.
@@ -110,6 +120,7 @@ func Check(ctx context.Context, dir, bucket, runID string, o CheckOptions) (Deli
 	}
 	s := &scanner{
 		root:   filepath.Join(dir, "s3", bucket),
+		since:  o.Since,
 		marker: idMarker(runID),
 		seen:   map[string]bool{},
 		ids:    map[int64][]uint64{},
@@ -200,6 +211,7 @@ func (o CheckOptions) validate(dir, bucket, runID string) error {
 // once.
 type scanner struct {
 	root     string
+	since    time.Time
 	marker   []byte
 	seen     map[string]bool    // objects already read, by path
 	ids      map[int64][]uint64 // worker -> bitset of record numbers found
@@ -226,6 +238,16 @@ func (s *scanner) scan() error {
 			return nil
 		}
 		s.seen[path] = true
+		if !s.since.IsZero() {
+			fi, err := e.Info()
+			if err != nil {
+				return err
+			}
+			if fi.ModTime().Before(s.since.Add(-time.Second)) {
+				s.delivery.Skipped++
+				return nil
+			}
+		}
 		s.object(path)
 		return nil
 	})

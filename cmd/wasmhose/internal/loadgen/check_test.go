@@ -136,6 +136,16 @@ func TestCheck(t *testing.T) {
 			exp:  Delivery{Objects: 1, Delivered: 2, Distinct: 2, Stopped: "complete"},
 		},
 		{
+			name: "older objects skipped",
+			files: files{
+				"old-a": raw(lines("run1", "0-0")),
+				"new-b": raw(lines("run1", "0-1")),
+			},
+			want: 1,
+			opts: CheckOptions{Since: time.Now()},
+			exp:  Delivery{Objects: 1, Skipped: 1, Delivered: 1, Distinct: 1, Stopped: "complete"},
+		},
+		{
 			name: "no bucket folder yet",
 			want: 1,
 			opts: CheckOptions{Quiet: time.Millisecond},
@@ -163,6 +173,12 @@ func TestCheck(t *testing.T) {
 				}
 				if err := os.WriteFile(p, data(t), 0o644); err != nil {
 					t.Fatal(err)
+				}
+				if strings.HasPrefix(filepath.Base(p), "old-") {
+					old := time.Now().Add(-time.Hour)
+					if err := os.Chtimes(p, old, old); err != nil {
+						t.Fatal(err)
+					}
 				}
 			}
 			o := tt.opts

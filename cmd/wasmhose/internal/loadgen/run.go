@@ -35,7 +35,9 @@ type Result struct {
 	BatchSize   int     `json:"batchSize"`
 	RecordSize  int     `json:"recordSize"`
 	Rate        float64 `json:"rate"`
-	// Elapsed is the time from the first call to the end of the last.
+	// Started is when the first call was made, after the stream was
+	// ready; Elapsed is the time from then to the end of the last call.
+	Started time.Time     `json:"started"`
 	Elapsed time.Duration `json:"elapsed"`
 
 	// Requests is the number of PutRecordBatch calls made, and
@@ -386,6 +388,7 @@ func (r *runner) report(w io.Writer, done <-chan struct{}) {
 
 // fill copies the counters into res.
 func (r *runner) fill(res *Result) {
+	res.Started = r.start
 	res.Elapsed = r.elapsed
 	res.Requests = r.requests.Load()
 	res.FailedRequests = r.failReq.Load()

@@ -46,9 +46,13 @@ func (d Delivery) WriteText(w io.Writer) error {
 	if d.Malformed > 0 {
 		fmt.Fprintf(&b, ", %d malformed", d.Malformed)
 	}
-	fmt.Fprintf(&b, " (%d objects read in %v, %s)\n", d.Objects, d.Elapsed.Round(time.Millisecond), d.Stopped)
+	fmt.Fprintf(&b, " (%d objects read", d.Objects)
+	if d.Skipped > 0 {
+		fmt.Fprintf(&b, ", %d older skipped", d.Skipped)
+	}
+	fmt.Fprintf(&b, ", %v, %s)\n", d.Elapsed.Round(time.Millisecond), d.Stopped)
 	if d.Unsupported > 0 || d.Unreadable > 0 {
-		fmt.Fprintf(&b, "  not checked  %d objects unsupported for check, %d unreadable\n", d.Unsupported, d.Unreadable)
+		fmt.Fprintf(&b, "  not checked  %d objects unsupported for check, %d unreadable; missing is an upper bound\n", d.Unsupported, d.Unreadable)
 	}
 	for _, p := range d.Problems {
 		fmt.Fprintf(&b, "               %s\n", p)
