@@ -166,9 +166,12 @@ type putRecordBatchOutput struct {
 }
 
 func (s *Server) putRecordBatch(c echo.Context, body []byte) (any, error) {
-	var in putRecordBatchInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
+	in, ok := decodeBatchFast(body)
+	if !ok {
+		in = putRecordBatchInput{}
+		if err := decode(body, &in); err != nil {
+			return nil, err
+		}
 	}
 	var v apierror.Violations
 	checkName(&v, in.DeliveryStreamName)

@@ -385,16 +385,24 @@ func (svc *Service) Put(ctx context.Context, name string, data [][]byte) ([]stri
 		return nil, false, apierror.ServiceUnavailable("Slow down. (%v)", err)
 	}
 	ids := make([]string, len(data))
+	prefix := strings.ReplaceAll(s.ID, "-", "")
+	buf := make([]byte, 0, len(prefix)+20)
 	for i := range data {
-		ids[i] = recordID(s.ID, first+uint64(i))
+		ids[i] = recordID(buf, prefix, first+uint64(i))
 	}
 	return ids, s.Encryption != nil, nil
 }
 
-// recordID makes an opaque RecordId from the stream incarnation and the
-// record's sequence number.
-func recordID(streamID string, seq uint64) string {
-	return fmt.Sprintf("%s%020d", strings.ReplaceAll(streamID, "-", ""), seq)
+// recordID makes an opaque RecordId from the stream incarnation (prefix) and
+// the record's sequence number, zero-padded to 20 digits.
+func recordID(buf []byte, prefix string, seq uint64) string {
+	buf = append(buf[:0], prefix...)
+	var digits [20]byte
+	for i := len(digits) - 1; i >= 0; i-- {
+		digits[i] = byte('0' + seq%10)
+		seq /= 10
+	}
+	return string(append(buf, digits[:]...))
 }
 
 // Tag implements TagDeliveryStream.
