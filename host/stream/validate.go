@@ -132,6 +132,10 @@ func (c *checker) tags(path string, tags []Tag) {
 	for i, t := range tags {
 		p := fmt.Sprintf("%s.%d.member", path, i+1)
 		c.str(p+".key", t.Key, 1, 128, reTagKey)
+		if strings.HasPrefix(t.Key, "aws:") {
+			// The model's pattern is ^(?!aws:)[...]*$; Go's regexp has no lookahead.
+			c.v.Add(p+".key", t.Key, true, `Member must satisfy regular expression pattern: ^(?!aws:)[\p{L}\p{Z}\p{N}_.:\/=+\-@%]*$`)
+		}
 		c.optStr(p+".value", t.Value, 0, 256, reTagValue)
 	}
 }
@@ -378,15 +382,7 @@ func ValidateTags(tags []Tag) error {
 		c.v.Add("tags", "", false, "Member must have length greater than or equal to 1")
 	}
 	c.tags("tags", tags)
-	if err := c.v.Err(); err != nil {
-		return err
-	}
-	for _, t := range tags {
-		if strings.HasPrefix(t.Key, "aws:") {
-			return apierror.InvalidArgument("Tag key %q: keys starting with aws: are reserved", t.Key)
-		}
-	}
-	return nil
+	return c.v.Err()
 }
 
 // ValidateUpdateIDs checks the model constraints of UpdateDestination's

@@ -79,6 +79,7 @@ func TestValidateCreate(t *testing.T) {
 		{"bad type", `{"DeliveryStreamName":"s","DeliveryStreamType":"Push",` + dest + `}}`, apierror.TypeValidation, "deliveryStreamType"},
 		{"throughput hint", `{"DeliveryStreamName":"s","DirectPutSourceConfiguration":{"ThroughputHintInMBs":101},` + dest + `}}`, apierror.TypeValidation, "throughputHintInMBs"},
 		{"tags reserved", `{"DeliveryStreamName":"s","Tags":[{"Key":"","Value":"v"}],` + dest + `}}`, apierror.TypeValidation, "tags.1.member.key"},
+		{"aws: tag prefix", `{"DeliveryStreamName":"s","Tags":[{"Key":"aws:team","Value":"v"}],` + dest + `}}`, apierror.TypeValidation, "^(?!aws:)"},
 		{"empty tag list", `{"DeliveryStreamName":"s","Tags":[],` + dest + `}}`, apierror.TypeValidation, "'tags'"},
 		{"cmk needs arn", `{"DeliveryStreamName":"s","DeliveryStreamEncryptionConfigurationInput":{"KeyType":"CUSTOMER_MANAGED_CMK"},` + dest + `}}`,
 			apierror.TypeInvalidArgument, "KeyARN is required"},
