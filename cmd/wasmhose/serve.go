@@ -17,8 +17,11 @@ import (
 	"time"
 	_ "time/tzdata" // CustomTimeZone must work on machines without a zoneinfo database
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/wasmhose/wasmhose/host/api"
 	"github.com/wasmhose/wasmhose/host/config"
+	"github.com/wasmhose/wasmhose/host/metrics"
 	"github.com/wasmhose/wasmhose/host/objstore"
 	"github.com/wasmhose/wasmhose/host/service"
 	"github.com/wasmhose/wasmhose/host/wal"
@@ -106,7 +109,17 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 	if err != nil {
 		return err
 	}
-	srv := api.New(svc, api.Options{Logger: logger})
+	m := metrics.New(svc.Snapshot)
+	srv := api.New(svc, api.Options{Logger: logger, Observer: m})
+	srv.Echo().GET("/metrics", echo.WrapHandler(m.Handler()))
+	srv.Echo().GET("/readyz", func(c echo.Context) error {
+		rctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
+		defer cancel()
+		if err := svc.Ready(rctx); err != nil {
+			return c.String(http.StatusServiceUnavailable, "not ready: "+err.Error()+"\n")
+		}
+		return c.String(http.StatusOK, "ready\n")
+	})
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		_ = svc.Close(context.Background())

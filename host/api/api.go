@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
@@ -59,8 +60,9 @@ type Server struct {
 	b      Backend
 	log    *slog.Logger
 	echo   *echo.Echo
-	ops    map[string]func(echo.Context, []byte) (any, error)
+	ops    map[string]func(echo.Context, []byte, *callInfo) (any, error)
 	health func() error
+	obs    Observer
 }
 
 // Options configure a Server.
@@ -69,6 +71,21 @@ type Options struct {
 	Logger *slog.Logger
 	// Health reports whether the service accepts requests; nil means always.
 	Health func() error
+	// Observer receives each finished Firehose API request; nil drops them.
+	Observer Observer
+}
+
+// Observer is told about each finished Firehose API request: its operation,
+// stream ("" when none), HTTP status, duration, and for Put calls the number
+// of records and bytes received and of records that failed.
+type Observer interface {
+	ObserveRequest(op, stream string, status int, d time.Duration, records, bytes, failed int)
+}
+
+// callInfo is what a handler reports about its request to the Observer.
+type callInfo struct {
+	stream                 string
+	records, bytes, failed int
 }
 
 // New returns a Server for b.
@@ -76,8 +93,8 @@ func New(b Backend, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health}
-	s.ops = map[string]func(echo.Context, []byte) (any, error){
+	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health, obs: o.Observer}
+	s.ops = map[string]func(echo.Context, []byte, *callInfo) (any, error){
 		"CreateDeliveryStream":      s.create,
 		"DescribeDeliveryStream":    s.describe,
 		"ListDeliveryStreams":       s.list,
@@ -88,10 +105,10 @@ func New(b Backend, o Options) *Server {
 		"TagDeliveryStream":         s.tag,
 		"UntagDeliveryStream":       s.untag,
 		"ListTagsForDeliveryStream": s.listTags,
-		"StartDeliveryStreamEncryption": func(echo.Context, []byte) (any, error) {
+		"StartDeliveryStreamEncryption": func(echo.Context, []byte, *callInfo) (any, error) {
 			return nil, apierror.InvalidArgument("StartDeliveryStreamEncryption is not available in this wasmhose build yet")
 		},
-		"StopDeliveryStreamEncryption": func(echo.Context, []byte) (any, error) {
+		"StopDeliveryStreamEncryption": func(echo.Context, []byte, *callInfo) (any, error) {
 			return nil, apierror.InvalidArgument("StopDeliveryStreamEncryption is not available in this wasmhose build yet")
 		},
 	}
@@ -143,14 +160,21 @@ func (s *Server) dispatch(c echo.Context) error {
 	if len(body) > MaxBodyBytes {
 		return s.writeError(c, apierror.New(apierror.TypeRequestEntityTooLarge, "Request body exceeds %d bytes", MaxBodyBytes))
 	}
-	out, err := h(c, body)
+	start := time.Now()
+	var info callInfo
+	out, err := h(c, body, &info)
 	if err != nil {
-		return s.writeError(c, err)
+		err = s.writeError(c, err)
+	} else {
+		if out == nil {
+			out = struct{}{}
+		}
+		err = writeJSON(c, http.StatusOK, out)
 	}
-	if out == nil {
-		out = struct{}{}
+	if s.obs != nil {
+		s.obs.ObserveRequest(op, info.stream, c.Response().Status, time.Since(start), info.records, info.bytes, info.failed)
 	}
-	return writeJSON(c, http.StatusOK, out)
+	return err
 }
 
 // readBody reads at most MaxBodyBytes+1 bytes, in one allocation when the

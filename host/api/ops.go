@@ -9,7 +9,7 @@ import (
 	"github.com/wasmhose/wasmhose/host/stream"
 )
 
-func (s *Server) create(c echo.Context, body []byte) (any, error) {
+func (s *Server) create(c echo.Context, body []byte, info *callInfo) (any, error) {
 	var in stream.CreateInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -27,7 +27,7 @@ type describeInput struct {
 	ExclusiveStartDestinationId *string
 }
 
-func (s *Server) describe(c echo.Context, body []byte) (any, error) {
+func (s *Server) describe(c echo.Context, body []byte, info *callInfo) (any, error) {
 	var in describeInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -54,7 +54,7 @@ type listInput struct {
 	ExclusiveStartDeliveryStreamName *string
 }
 
-func (s *Server) list(c echo.Context, body []byte) (any, error) {
+func (s *Server) list(c echo.Context, body []byte, info *callInfo) (any, error) {
 	var in listInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -90,7 +90,7 @@ type deleteInput struct {
 	AllowForceDelete   *bool
 }
 
-func (s *Server) delete(c echo.Context, body []byte) (any, error) {
+func (s *Server) delete(c echo.Context, body []byte, info *callInfo) (any, error) {
 	var in deleteInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -103,7 +103,7 @@ func (s *Server) delete(c echo.Context, body []byte) (any, error) {
 	return nil, s.b.Delete(c.Request().Context(), in.DeliveryStreamName, in.AllowForceDelete != nil && *in.AllowForceDelete)
 }
 
-func (s *Server) update(c echo.Context, body []byte) (any, error) {
+func (s *Server) update(c echo.Context, body []byte, info *callInfo) (any, error) {
 	var in stream.UpdateInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -121,7 +121,7 @@ type putRecordInput struct {
 	Record             *record
 }
 
-func (s *Server) putRecord(c echo.Context, body []byte) (any, error) {
+func (s *Server) putRecord(c echo.Context, body []byte, info *callInfo) (any, error) {
 	var in putRecordInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -136,8 +136,12 @@ func (s *Server) putRecord(c echo.Context, body []byte) (any, error) {
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
+	info.stream, info.records, info.bytes = in.DeliveryStreamName, 1, len(in.Record.Data)
 	ids, enc, err := s.b.Put(c.Request().Context(), in.DeliveryStreamName, [][]byte{in.Record.Data})
 	if err != nil {
+		if apierror.As(err).Type == apierror.TypeServiceUnavailable {
+			info.failed = 1
+		}
 		return nil, err
 	}
 	return putRecordOutput{RecordId: ids[0], Encrypted: enc}, nil
@@ -165,7 +169,7 @@ type putRecordBatchOutput struct {
 	RequestResponses []batchEntry
 }
 
-func (s *Server) putRecordBatch(c echo.Context, body []byte) (any, error) {
+func (s *Server) putRecordBatch(c echo.Context, body []byte, info *callInfo) (any, error) {
 	in, ok := decodeBatchFast(body)
 	if !ok {
 		in = putRecordBatchInput{}
@@ -198,6 +202,7 @@ func (s *Server) putRecordBatch(c echo.Context, body []byte) (any, error) {
 	for i, r := range in.Records {
 		data[i] = r.Data
 	}
+	info.stream, info.records, info.bytes = in.DeliveryStreamName, len(data), total
 	out := putRecordBatchOutput{RequestResponses: make([]batchEntry, len(data))}
 	ids, enc, err := s.b.Put(c.Request().Context(), in.DeliveryStreamName, data)
 	if err != nil {
@@ -210,6 +215,7 @@ func (s *Server) putRecordBatch(c echo.Context, body []byte) (any, error) {
 			out.RequestResponses[i] = batchEntry{ErrorCode: e.Type, ErrorMessage: e.Message}
 		}
 		out.FailedPutCount = len(data)
+		info.failed = len(data)
 		return out, nil
 	}
 	out.Encrypted = enc
@@ -224,7 +230,7 @@ type tagInput struct {
 	Tags               []stream.Tag
 }
 
-func (s *Server) tag(c echo.Context, body []byte) (any, error) {
+func (s *Server) tag(c echo.Context, body []byte, info *callInfo) (any, error) {
 	var in tagInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -237,7 +243,7 @@ type untagInput struct {
 	TagKeys            []string
 }
 
-func (s *Server) untag(c echo.Context, body []byte) (any, error) {
+func (s *Server) untag(c echo.Context, body []byte, info *callInfo) (any, error) {
 	var in untagInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
@@ -251,7 +257,7 @@ type listTagsInput struct {
 	Limit                *int
 }
 
-func (s *Server) listTags(c echo.Context, body []byte) (any, error) {
+func (s *Server) listTags(c echo.Context, body []byte, info *callInfo) (any, error) {
 	var in listTagsInput
 	if err := decode(body, &in); err != nil {
 		return nil, err

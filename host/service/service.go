@@ -140,6 +140,9 @@ func (svc *Service) openPipeline(s *stream.Stream) (*deliver.Pipeline, error) {
 	})
 }
 
+// bucketOf returns the bucket name of a bucket ARN.
+func bucketOf(arn string) (string, error) { return objstore.BucketFromARN(arn) }
+
 // ARN returns the delivery stream ARN of name.
 func (svc *Service) ARN(name string) string {
 	return fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/%s", svc.opts.Region, svc.opts.AccountID, name)

@@ -1,0 +1,172 @@
+// Package metrics exposes the service's counters in Prometheus form on
+// /metrics, named after Firehose's CloudWatch metrics (namespace AWS/Firehose,
+// dimension DeliveryStreamName becomes the label stream).
+//
+// Request metrics (IncomingPutRequests, PutRecord.Latency, ...) are observed
+// by the API layer as requests finish. Delivery metrics are read from the
+// streams' own counters at scrape time by a collector, so the delivery hot
+// path pays nothing for them. Every metric lives in the Metrics value's own
+// registry: there is no global state.
+package metrics
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Stream is one delivery stream's counters at scrape time.
+type Stream struct {
+	// Name is the DeliveryStreamName.
+	Name string
+	// IncomingRecords and IncomingBytes count what PutRecord(Batch) accepted.
+	IncomingRecords, IncomingBytes int64
+	// DeliveredRecords, DeliveredBytes and DeliveredObjects count what was stored.
+	DeliveredRecords, DeliveredBytes, DeliveredObjects int64
+	// FailedStoreCalls counts object-store calls that failed (and were retried).
+	FailedStoreCalls int64
+	// BufferedRecords and BufferedBytes are in the open buffer.
+	BufferedRecords, BufferedBytes int
+	// LogBytes and LogSegments are the write-ahead log's size on disk.
+	LogBytes int64
+	// LogSegments is the number of log segment files.
+	LogSegments int
+	// UnackedRecords are in the log and not yet stored.
+	UnackedRecords uint64
+	// OldestUndelivered is the arrival of the oldest record not yet stored (zero: none).
+	OldestUndelivered time.Time
+}
+
+// Source lists the streams' counters; it is called at every scrape.
+type Source func() []Stream
+
+// Metrics is the service's metric registry.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	requests  *prometheus.CounterVec   // IncomingPutRequests / <Op>.Requests
+	latency   *prometheus.HistogramVec // <Op>.Latency
+	throttled *prometheus.CounterVec   // ThrottledRecords
+	putBytes  *prometheus.CounterVec   // PutRecord.Bytes / PutRecordBatch.Bytes
+	putRecs   *prometheus.CounterVec   // PutRecordBatch.Records
+}
+
+// New returns a registry holding the Go runtime and process collectors, the
+// request metrics, and a collector reading src at each scrape.
+func New(src Source) *Metrics {
+	m := &Metrics{reg: prometheus.NewRegistry()}
+	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wasmhose_api_requests_total",
+		Help: "API requests by operation, stream and outcome (Firehose: <Operation>.Requests, IncomingPutRequests).",
+	}, []string{"operation", "stream", "code"})
+	m.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "wasmhose_api_latency_seconds",
+		Help:    "API request latency by operation (Firehose: <Operation>.Latency).",
+		Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+	}, []string{"operation"})
+	m.throttled = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wasmhose_throttled_records_total",
+		Help: "Records refused with ServiceUnavailableException (Firehose: ThrottledRecords).",
+	}, []string{"stream"})
+	m.putBytes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wasmhose_api_put_bytes_total",
+		Help: "Record bytes received by PutRecord and PutRecordBatch (Firehose: PutRecord.Bytes, PutRecordBatch.Bytes).",
+	}, []string{"operation", "stream"})
+	m.putRecs = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "wasmhose_api_put_records_total",
+		Help: "Records received by PutRecord and PutRecordBatch (Firehose: PutRecordBatch.Records).",
+	}, []string{"operation", "stream"})
+	m.reg.MustRegister(m.requests, m.latency, m.throttled, m.putBytes, m.putRecs,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		&streamCollector{src: src})
+	return m
+}
+
+// Registry returns the registry, for tests and for other packages' collectors.
+func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// ObserveRequest records one finished API request. stream is "" for
+// operations without one; records, bytes and failed describe Put calls.
+func (m *Metrics) ObserveRequest(op, stream string, status int, d time.Duration, records, bytes, failed int) {
+	m.requests.WithLabelValues(op, stream, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(op).Observe(d.Seconds())
+	if op == "PutRecord" || op == "PutRecordBatch" {
+		if status == http.StatusOK || status == http.StatusServiceUnavailable {
+			m.putRecs.WithLabelValues(op, stream).Add(float64(records))
+			m.putBytes.WithLabelValues(op, stream).Add(float64(bytes))
+		}
+		if failed > 0 {
+			m.throttled.WithLabelValues(stream).Add(float64(failed))
+		}
+	}
+}
+
+// streamCollector turns a Source into per-stream metrics at scrape time.
+type streamCollector struct {
+	src Source
+}
+
+var (
+	descIncomingRecords  = prometheus.NewDesc("wasmhose_incoming_records_total", "Records accepted (Firehose: IncomingRecords).", []string{"stream"}, nil)
+	descIncomingBytes    = prometheus.NewDesc("wasmhose_incoming_bytes_total", "Bytes accepted (Firehose: IncomingBytes).", []string{"stream"}, nil)
+	descDeliveredRecords = prometheus.NewDesc("wasmhose_delivery_to_s3_records_total", "Records stored in objects (Firehose: DeliveryToS3.Records).", []string{"stream"}, nil)
+	descDeliveredBytes   = prometheus.NewDesc("wasmhose_delivery_to_s3_bytes_total", "Record bytes stored, before compression (Firehose: DeliveryToS3.Bytes).", []string{"stream"}, nil)
+	descObjects          = prometheus.NewDesc("wasmhose_delivery_to_s3_objects_total", "Objects stored (Firehose: DeliveryToS3.ObjectCount).", []string{"stream"}, nil)
+	descStoreCalls       = prometheus.NewDesc("wasmhose_delivery_to_s3_calls_total", "Object-store calls by result; success/(success+failure) is Firehose's DeliveryToS3.Success.", []string{"stream", "result"}, nil)
+	descFreshness        = prometheus.NewDesc("wasmhose_delivery_to_s3_data_freshness_seconds", "Age of the oldest record not yet stored (Firehose: DeliveryToS3.DataFreshness).", []string{"stream"}, nil)
+	descBufferedRecords  = prometheus.NewDesc("wasmhose_buffered_records", "Records in the open buffer.", []string{"stream"}, nil)
+	descBufferedBytes    = prometheus.NewDesc("wasmhose_buffered_bytes", "Bytes in the open buffer.", []string{"stream"}, nil)
+	descWALBytes         = prometheus.NewDesc("wasmhose_wal_bytes", "Size of the stream's write-ahead log on disk.", []string{"stream"}, nil)
+	descWALSegments      = prometheus.NewDesc("wasmhose_wal_segments", "Segment files of the stream's write-ahead log.", []string{"stream"}, nil)
+	descWALUnacked       = prometheus.NewDesc("wasmhose_wal_unacked_records", "Records in the write-ahead log not yet stored.", []string{"stream"}, nil)
+	descStreams          = prometheus.NewDesc("wasmhose_streams", "Active delivery streams (Firehose: ResourceCount).", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descIncomingRecords, descIncomingBytes, descDeliveredRecords, descDeliveredBytes, descObjects,
+		descStoreCalls, descFreshness, descBufferedRecords, descBufferedBytes, descWALBytes, descWALSegments, descWALUnacked, descStreams} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
+	streams := c.src()
+	now := time.Now()
+	ch <- prometheus.MustNewConstMetric(descStreams, prometheus.GaugeValue, float64(len(streams)))
+	for _, s := range streams {
+		counter := func(d *prometheus.Desc, v int64, labels ...string) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), append([]string{s.Name}, labels...)...)
+		}
+		gauge := func(d *prometheus.Desc, v float64) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, s.Name)
+		}
+		counter(descIncomingRecords, s.IncomingRecords)
+		counter(descIncomingBytes, s.IncomingBytes)
+		counter(descDeliveredRecords, s.DeliveredRecords)
+		counter(descDeliveredBytes, s.DeliveredBytes)
+		counter(descObjects, s.DeliveredObjects)
+		counter(descStoreCalls, s.DeliveredObjects, "success")
+		counter(descStoreCalls, s.FailedStoreCalls, "failure")
+		fresh := 0.0
+		if !s.OldestUndelivered.IsZero() {
+			fresh = max(0, now.Sub(s.OldestUndelivered).Seconds())
+		}
+		gauge(descFreshness, fresh)
+		gauge(descBufferedRecords, float64(s.BufferedRecords))
+		gauge(descBufferedBytes, float64(s.BufferedBytes))
+		gauge(descWALBytes, float64(s.LogBytes))
+		gauge(descWALSegments, float64(s.LogSegments))
+		gauge(descWALUnacked, float64(s.UnackedRecords))
+	}
+}

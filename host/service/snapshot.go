@@ -1,0 +1,77 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/wasmhose/wasmhose/host/metrics"
+)
+
+// Snapshot returns every ACTIVE stream's counters, sorted by name; it is the
+// metrics.Source of the service.
+func (svc *Service) Snapshot() []metrics.Stream {
+	svc.mu.Lock()
+	type named struct {
+		name string
+		e    *entry
+	}
+	var es []named
+	for n, e := range svc.streams {
+		if e.pipe != nil {
+			es = append(es, named{n, e})
+		}
+	}
+	svc.mu.Unlock()
+	sort.Slice(es, func(i, j int) bool { return es[i].name < es[j].name })
+	out := make([]metrics.Stream, 0, len(es))
+	for _, ne := range es {
+		st := ne.e.pipe.Stats()
+		out = append(out, metrics.Stream{
+			Name:              ne.name,
+			IncomingRecords:   st.IncomingRecords,
+			IncomingBytes:     st.IncomingBytes,
+			DeliveredRecords:  st.DeliveredRecords,
+			DeliveredBytes:    st.DeliveredBytes,
+			DeliveredObjects:  st.DeliveredObjects,
+			FailedStoreCalls:  st.FailedStoreCalls,
+			BufferedRecords:   st.BufferedRecords,
+			BufferedBytes:     st.BufferedBytes,
+			LogBytes:          st.Log.Bytes,
+			LogSegments:       st.Log.Segments,
+			UnackedRecords:    st.Log.Unacked,
+			OldestUndelivered: st.Log.OldestUnackedArrival,
+		})
+	}
+	return out
+}
+
+// Ready reports why the service cannot serve, or nil: it is closing, or a
+// stream's destination bucket is unreachable.
+func (svc *Service) Ready(ctx context.Context) error {
+	svc.mu.Lock()
+	if svc.closing {
+		svc.mu.Unlock()
+		return errors.New("shutting down")
+	}
+	buckets := map[string]string{}
+	for n, e := range svc.streams {
+		if e.s.Status == "ACTIVE" {
+			buckets[e.s.Destination.BucketARN] = n
+		}
+	}
+	svc.mu.Unlock()
+	var errs []error
+	for arn, stream := range buckets {
+		b, err := bucketOf(arn)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("stream %s: %w", stream, err))
+			continue
+		}
+		if err := svc.opts.Store.Ping(ctx, b); err != nil {
+			errs = append(errs, fmt.Errorf("stream %s: object store: %w", stream, err))
+		}
+	}
+	return errors.Join(errs...)
+}
