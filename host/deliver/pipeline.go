@@ -50,6 +50,9 @@ type Options struct {
 	RetryBase, RetryMax time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// LogsDir is where error logs go when a stream enables
+	// CloudWatchLoggingOptions: <LogsDir>/<LogGroupName>/<LogStreamName>.log.
+	LogsDir string
 }
 
 // Stats are a pipeline's counters since it opened.
@@ -79,6 +82,10 @@ type Pipeline struct {
 	deliveredRecords, deliveredBytes atomic.Int64
 	deliveredObjects, failedStores   atomic.Int64
 	replayed                         atomic.Int64
+
+	recent recentErrors
+	elogMu sync.Mutex
+	elog   *errorLog // nil when logging is off
 }
 
 // Open opens the stream's log, replays what it holds into the buffer and
@@ -114,6 +121,7 @@ func Open(s *stream.Stream, o Options) (*Pipeline, error) {
 		stop:  make(chan struct{}),
 	}
 	p.cfg.Store(st)
+	p.setErrorLog(st)
 	p.buf = buffer.New(st.hints, p.enqueue)
 	for range o.Workers {
 		p.workers.Add(1)
@@ -182,8 +190,52 @@ func (p *Pipeline) Update(s *stream.Stream) error {
 	}
 	p.buf.Flush()
 	p.cfg.Store(st)
+	p.setErrorLog(st)
 	p.buf.SetHints(st.hints)
 	return nil
+}
+
+// setErrorLog opens (lazily) the error log the settings name, closing the
+// previous one.
+func (p *Pipeline) setErrorLog(st *settings) {
+	p.elogMu.Lock()
+	defer p.elogMu.Unlock()
+	var next *errorLog
+	if st.logGroup != "" && p.opts.LogsDir != "" {
+		if path, err := logPath(p.opts.LogsDir, st.logGroup, st.logStream); err == nil {
+			if p.elog != nil && p.elog.path == path {
+				return
+			}
+			next = &errorLog{path: path}
+		} else {
+			p.opts.Logger.Warn("error log disabled", "stream", st.name, "err", err)
+		}
+	}
+	if p.elog != nil {
+		_ = p.elog.close()
+	}
+	p.elog = next
+}
+
+// RecentErrors returns the latest delivery errors, newest first.
+func (p *Pipeline) RecentErrors() []ErrorEvent { return p.recent.list() }
+
+// reportError keeps an error for the console and writes it to the stream's
+// error log when logging is on.
+func (p *Pipeline) reportError(st *settings, e ErrorEvent) {
+	p.recent.add(e)
+	p.elogMu.Lock()
+	l := p.elog
+	p.elogMu.Unlock()
+	if l == nil {
+		return
+	}
+	if err := l.write(cloudWatchRecord{
+		DeliveryStreamARN: st.arn, Destination: st.bucketARN, DeliveryStreamVersionID: st.versionID,
+		Message: e.Message, ErrorCode: e.ErrorCode, Timestamp: e.Time.UnixMilli(),
+	}); err != nil {
+		p.opts.Logger.Warn("cannot write the error log", "stream", st.name, "err", err)
+	}
 }
 
 // Flush hands the open buffer to delivery now.
@@ -236,6 +288,11 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	if cerr := p.log.Close(); cerr != nil {
 		err = errors.Join(err, cerr)
 	}
+	p.elogMu.Lock()
+	if p.elog != nil {
+		_ = p.elog.close()
+	}
+	p.elogMu.Unlock()
 	return err
 }
 
@@ -301,6 +358,7 @@ func (p *Pipeline) deliver(b *buffer.Batch) {
 			break
 		}
 		p.failedStores.Add(1)
+		p.reportError(st, ErrorEvent{Time: p.opts.Now(), ErrorCode: objstore.ErrorCode(err), Message: err.Error(), Key: key, Attempt: attempt})
 		p.opts.Logger.Warn("delivery to the object store failed; retrying", "stream", st.name,
 			"errorCode", objstore.ErrorCode(err), "key", key, "attempt", attempt, "err", err)
 		select {

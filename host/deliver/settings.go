@@ -16,7 +16,12 @@ import (
 // an UpdateDestination swaps in a new one.
 type settings struct {
 	name       string
+	arn        string
+	bucketARN  string
+	versionID  int64
 	version    string
+	logGroup   string // CloudWatchLoggingOptions, "" when off
+	logStream  string
 	bucket     string
 	dataPrefix *prefix.Expr
 	errPrefix  *prefix.Expr
@@ -65,6 +70,9 @@ func compile(s *stream.Stream) (*settings, error) {
 	}
 	st := &settings{
 		name:       s.Name,
+		arn:        s.ARN,
+		bucketARN:  d.BucketARN,
+		versionID:  s.VersionID,
 		version:    s.Version(),
 		bucket:     bucket,
 		dataPrefix: dp,
@@ -76,6 +84,9 @@ func compile(s *stream.Stream) (*settings, error) {
 			SizeBytes: *d.BufferingHints.SizeInMBs << 20,
 			Interval:  time.Duration(*d.BufferingHints.IntervalInSeconds) * time.Second,
 		},
+	}
+	if l := d.CloudWatchLoggingOptions; l != nil && l.Enabled != nil && *l.Enabled && l.LogGroupName != nil && l.LogStreamName != nil {
+		st.logGroup, st.logStream = *l.LogGroupName, *l.LogStreamName
 	}
 	if kms := d.EncryptionConfiguration.KMSEncryptionConfig; kms != nil {
 		st.kmsKeyID = kms.AWSKMSKeyARN

@@ -137,6 +137,7 @@ func (svc *Service) openPipeline(s *stream.Stream) (*deliver.Pipeline, error) {
 		RetryBase: svc.opts.RetryBase,
 		RetryMax:  svc.opts.RetryMax,
 		Now:       svc.opts.Now,
+		LogsDir:   filepath.Join(svc.opts.DataDir, "logs"),
 	})
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/wasmhose/wasmhose/host/deliver"
 	"github.com/wasmhose/wasmhose/host/metrics"
 )
 
@@ -74,4 +75,13 @@ func (svc *Service) Ready(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// RecentErrors returns an ACTIVE stream's latest delivery errors, newest first.
+func (svc *Service) RecentErrors(name string) ([]deliver.ErrorEvent, error) {
+	p, _, err := svc.pipeline(name)
+	if err != nil {
+		return nil, err
+	}
+	return p.RecentErrors(), nil
 }
