@@ -43,15 +43,28 @@ const (
 )
 
 // Backend is what the API calls: the service's control and data plane.
+//
+// Errors returned should be *apierror.Error values; anything else is
+// answered as InternalFailure.
 type Backend interface {
+	// Create implements CreateDeliveryStream and returns the stream's ARN.
 	Create(ctx context.Context, in *stream.CreateInput) (arn string, err error)
+	// Describe implements DescribeDeliveryStream.
 	Describe(ctx context.Context, name string) (stream.Description, error)
+	// List implements ListDeliveryStreams: sorted names after exclusiveStart, at most limit, of type typ ("" = all).
 	List(ctx context.Context, limit int, typ, exclusiveStart string) (names []string, hasMore bool)
+	// Delete implements DeleteDeliveryStream.
 	Delete(ctx context.Context, name string, force bool) error
+	// Update implements UpdateDestination.
 	Update(ctx context.Context, in *stream.UpdateInput) error
+	// Put stores records durably and returns one RecordId each; a
+	// ServiceUnavailableException becomes per-record failures in PutRecordBatch.
 	Put(ctx context.Context, name string, data [][]byte) (ids []string, encrypted bool, err error)
+	// Tag implements TagDeliveryStream.
 	Tag(ctx context.Context, name string, tags []stream.Tag) error
+	// Untag implements UntagDeliveryStream.
 	Untag(ctx context.Context, name string, keys []string) error
+	// ListTags implements ListTagsForDeliveryStream.
 	ListTags(ctx context.Context, name, exclusiveStart string, limit int) (tags []stream.Tag, hasMore bool, err error)
 }
 
@@ -79,6 +92,7 @@ type Options struct {
 // stream ("" when none), HTTP status, duration, and for Put calls the number
 // of records and bytes received and of records that failed.
 type Observer interface {
+	// ObserveRequest is called once per request, after the response is written.
 	ObserveRequest(op, stream string, status int, d time.Duration, records, bytes, failed int)
 }
 

@@ -26,7 +26,8 @@ type Record struct {
 
 // Range is the half-open span [From, To) of sequence numbers.
 type Range struct {
-	From, To uint64
+	From uint64 // From is the first sequence number.
+	To   uint64 // To is one past the last.
 }
 
 // Batch is a closed buffer: the records of one object, in the order added.

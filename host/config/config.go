@@ -28,8 +28,9 @@ type Config struct {
 	Listen string `yaml:"listen"`
 	// DataDir holds the registry, the write-ahead logs and the local object store.
 	DataDir string `yaml:"dataDir"`
-	// Region and AccountID appear in ARNs.
-	Region    string `yaml:"region"`
+	// Region appears in ARNs (default us-east-1).
+	Region string `yaml:"region"`
+	// AccountID appears in ARNs and messages (default 000000000000).
 	AccountID string `yaml:"accountId"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"logLevel"`
@@ -49,10 +50,12 @@ type S3 struct {
 	Endpoint string `yaml:"endpoint"`
 	// Region of the buckets (default: the service region).
 	Region string `yaml:"region"`
-	// AccessKeyID, SecretAccessKey and SessionToken; empty uses the AWS default credential chain.
-	AccessKeyID     string `yaml:"accessKeyId"`
+	// AccessKeyID is the static access key; empty uses the AWS default credential chain.
+	AccessKeyID string `yaml:"accessKeyId"`
+	// SecretAccessKey goes with AccessKeyID.
 	SecretAccessKey string `yaml:"secretAccessKey"`
-	SessionToken    string `yaml:"sessionToken"`
+	// SessionToken is an optional session token for temporary credentials.
+	SessionToken string `yaml:"sessionToken"`
 	// UsePathStyle addresses buckets as endpoint/bucket (most S3-compatible servers need it).
 	UsePathStyle bool `yaml:"usePathStyle"`
 	// PartSizeBytes is the multipart part size (default 16 MiB, minimum 5 MiB).

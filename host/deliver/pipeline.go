@@ -57,12 +57,12 @@ type Options struct {
 
 // Stats are a pipeline's counters since it opened.
 type Stats struct {
-	IncomingRecords, IncomingBytes     int64 // accepted by Put
-	DeliveredRecords, DeliveredBytes   int64 // stored in objects (bytes before compression)
-	DeliveredObjects, FailedStoreCalls int64 // objects stored; store calls that failed and were retried
-	ReplayedRecords                    int64 // recovered from the log at open
-	BufferedRecords, BufferedBytes     int   // in the open buffer now
-	Log                                wal.Stats
+	IncomingRecords, IncomingBytes     int64     // accepted by Put
+	DeliveredRecords, DeliveredBytes   int64     // stored in objects (bytes before compression)
+	DeliveredObjects, FailedStoreCalls int64     // objects stored; store calls that failed and were retried
+	ReplayedRecords                    int64     // recovered from the log at open
+	BufferedRecords, BufferedBytes     int       // in the open buffer now
+	Log                                wal.Stats // the write-ahead log's state
 }
 
 // Pipeline is one delivery stream's ingest-to-object loop.

@@ -83,9 +83,9 @@ const (
 // field and the rule.
 type ValidationError struct {
 	Field string // FieldPrefix or FieldErrorOutputPrefix
-	Rule  Rule
-	Msg   string
-	Err   error // the *SyntaxError for RuleSyntax, else nil
+	Rule  Rule   // the rule broken
+	Msg   string // the message, Firehose's text where known
+	Err   error  // the *SyntaxError for RuleSyntax, else nil
 }
 
 // Error returns the message.

@@ -249,17 +249,17 @@ type CreateInput struct {
 
 	// Unsupported collects destinations and sources wasmhose does not
 	// deliver to; they are rejected by validation.
-	KinesisStreamSourceConfiguration                   json.RawMessage `json:",omitempty"`
-	MSKSourceConfiguration                             json.RawMessage `json:",omitempty"`
-	DatabaseSourceConfiguration                        json.RawMessage `json:",omitempty"`
-	RedshiftDestinationConfiguration                   json.RawMessage `json:",omitempty"`
-	ElasticsearchDestinationConfiguration              json.RawMessage `json:",omitempty"`
-	AmazonopensearchserviceDestinationConfiguration    json.RawMessage `json:",omitempty"`
-	SplunkDestinationConfiguration                     json.RawMessage `json:",omitempty"`
-	HttpEndpointDestinationConfiguration               json.RawMessage `json:",omitempty"`
-	AmazonOpenSearchServerlessDestinationConfiguration json.RawMessage `json:",omitempty"`
-	SnowflakeDestinationConfiguration                  json.RawMessage `json:",omitempty"`
-	IcebergDestinationConfiguration                    json.RawMessage `json:",omitempty"`
+	KinesisStreamSourceConfiguration                   json.RawMessage `json:",omitempty"` // KinesisStreamSourceConfiguration is rejected.
+	MSKSourceConfiguration                             json.RawMessage `json:",omitempty"` // MSKSourceConfiguration is rejected.
+	DatabaseSourceConfiguration                        json.RawMessage `json:",omitempty"` // DatabaseSourceConfiguration is rejected.
+	RedshiftDestinationConfiguration                   json.RawMessage `json:",omitempty"` // RedshiftDestinationConfiguration is rejected.
+	ElasticsearchDestinationConfiguration              json.RawMessage `json:",omitempty"` // ElasticsearchDestinationConfiguration is rejected.
+	AmazonopensearchserviceDestinationConfiguration    json.RawMessage `json:",omitempty"` // AmazonopensearchserviceDestinationConfiguration is rejected.
+	SplunkDestinationConfiguration                     json.RawMessage `json:",omitempty"` // SplunkDestinationConfiguration is rejected.
+	HttpEndpointDestinationConfiguration               json.RawMessage `json:",omitempty"` // HttpEndpointDestinationConfiguration is rejected.
+	AmazonOpenSearchServerlessDestinationConfiguration json.RawMessage `json:",omitempty"` // AmazonOpenSearchServerlessDestinationConfiguration is rejected.
+	SnowflakeDestinationConfiguration                  json.RawMessage `json:",omitempty"` // SnowflakeDestinationConfiguration is rejected.
+	IcebergDestinationConfiguration                    json.RawMessage `json:",omitempty"` // IcebergDestinationConfiguration is rejected.
 }
 
 // UpdateInput is UpdateDestinationInput.
@@ -271,12 +271,12 @@ type UpdateInput struct {
 	ExtendedS3DestinationUpdate    *ExtendedS3DestinationUpdate `json:",omitempty"` // ExtendedS3DestinationUpdate updates it.
 
 	// Updates of destinations wasmhose does not deliver to; rejected.
-	RedshiftDestinationUpdate                   json.RawMessage `json:",omitempty"`
-	ElasticsearchDestinationUpdate              json.RawMessage `json:",omitempty"`
-	AmazonopensearchserviceDestinationUpdate    json.RawMessage `json:",omitempty"`
-	SplunkDestinationUpdate                     json.RawMessage `json:",omitempty"`
-	HttpEndpointDestinationUpdate               json.RawMessage `json:",omitempty"`
-	AmazonOpenSearchServerlessDestinationUpdate json.RawMessage `json:",omitempty"`
-	SnowflakeDestinationUpdate                  json.RawMessage `json:",omitempty"`
-	IcebergDestinationUpdate                    json.RawMessage `json:",omitempty"`
+	RedshiftDestinationUpdate                   json.RawMessage `json:",omitempty"` // RedshiftDestinationUpdate is rejected.
+	ElasticsearchDestinationUpdate              json.RawMessage `json:",omitempty"` // ElasticsearchDestinationUpdate is rejected.
+	AmazonopensearchserviceDestinationUpdate    json.RawMessage `json:",omitempty"` // AmazonopensearchserviceDestinationUpdate is rejected.
+	SplunkDestinationUpdate                     json.RawMessage `json:",omitempty"` // SplunkDestinationUpdate is rejected.
+	HttpEndpointDestinationUpdate               json.RawMessage `json:",omitempty"` // HttpEndpointDestinationUpdate is rejected.
+	AmazonOpenSearchServerlessDestinationUpdate json.RawMessage `json:",omitempty"` // AmazonOpenSearchServerlessDestinationUpdate is rejected.
+	SnowflakeDestinationUpdate                  json.RawMessage `json:",omitempty"` // SnowflakeDestinationUpdate is rejected.
+	IcebergDestinationUpdate                    json.RawMessage `json:",omitempty"` // IcebergDestinationUpdate is rejected.
 }

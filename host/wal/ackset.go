@@ -7,7 +7,8 @@ import (
 
 // Range is the half-open span [From, To) of sequence numbers.
 type Range struct {
-	From, To uint64
+	From uint64 // From is the first sequence number.
+	To   uint64 // To is one past the last.
 }
 
 // ackSet is the set of acknowledged sequence numbers: everything below low,
