@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DUR=${BENCH_DURATION:-30s}
+HALF_DUR=${BENCH_HALF_DURATION:-$DUR}
 RATE=${BENCH_RATE:-100000}
 WORK=$(mktemp -d)
 trap 'kill $SRV 2>/dev/null || true; kill $SAMPLER 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
@@ -41,9 +42,9 @@ echo "== full load: 8 clients x 500 records x 200 B, $DUR"
 "$WORK/wasmhose" bench --endpoint "$EP" --stream bench-full --create --compression GZIP --buffer-mb 64 --buffer-seconds 10 \
   --batch 500 --size 200 --concurrency 8 --duration "$DUR" --check-dir "$WORK/data" 2>/dev/null
 echo
-echo "== half load: $RATE records/s, same shape, $DUR"
+echo "== half load: $RATE records/s, same shape, $HALF_DUR"
 "$WORK/wasmhose" bench --endpoint "$EP" --stream bench-half --create --compression GZIP --buffer-mb 64 --buffer-seconds 10 \
-  --batch 500 --size 200 --concurrency 8 --rate "$RATE" --duration "$DUR" --check-dir "$WORK/data" 2>/dev/null
+  --batch 500 --size 200 --concurrency 8 --rate "$RATE" --duration "$HALF_DUR" --check-dir "$WORK/data" 2>/dev/null
 echo
 kill $SAMPLER 2>/dev/null || true
 echo "== server resources (sampled every 5 s)"

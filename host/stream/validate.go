@@ -394,31 +394,35 @@ func ValidateUpdateIDs(in *UpdateInput) error {
 	c.str("destinationId", in.DestinationId, 1, 100, reDestID)
 	if u := in.ExtendedS3DestinationUpdate; u != nil {
 		p := "extendedS3DestinationUpdate"
-		c.optStr(p+".roleARN", u.RoleARN, 1, 512, reRoleARN)
-		c.optStr(p+".bucketARN", u.BucketARN, 1, 2048, reBucketARN)
-		c.optStr(p+".prefix", u.Prefix, 0, 1024, nil)
-		c.optStr(p+".errorOutputPrefix", u.ErrorOutputPrefix, 0, 1024, nil)
-		c.hints(p+".bufferingHints", u.BufferingHints)
-		c.optEnum(p+".compressionFormat", u.CompressionFormat, compressionFormats)
-		c.encryption(p+".encryptionConfiguration", u.EncryptionConfiguration)
-		c.logging(p+".cloudWatchLoggingOptions", u.CloudWatchLoggingOptions)
+		c.s3Update(p, u.s3Update())
 		c.processing(p+".processingConfiguration", u.ProcessingConfiguration)
 		c.optEnum(p+".s3BackupMode", u.S3BackupMode, backupModes)
 		c.optStr(p+".fileExtension", u.FileExtension, 0, 128, reFileExt)
 		c.optStr(p+".customTimeZone", u.CustomTimeZone, 0, 50, reTimeZone)
 	}
 	if u := in.S3DestinationUpdate; u != nil {
-		p := "s3DestinationUpdate"
-		c.optStr(p+".roleARN", u.RoleARN, 1, 512, reRoleARN)
-		c.optStr(p+".bucketARN", u.BucketARN, 1, 2048, reBucketARN)
-		c.optStr(p+".prefix", u.Prefix, 0, 1024, nil)
-		c.optStr(p+".errorOutputPrefix", u.ErrorOutputPrefix, 0, 1024, nil)
-		c.hints(p+".bufferingHints", u.BufferingHints)
-		c.optEnum(p+".compressionFormat", u.CompressionFormat, compressionFormats)
-		c.encryption(p+".encryptionConfiguration", u.EncryptionConfiguration)
-		c.logging(p+".cloudWatchLoggingOptions", u.CloudWatchLoggingOptions)
+		c.s3Update("s3DestinationUpdate", u)
 	}
 	return c.v.Err()
+}
+
+// s3Update checks the members an extended and a plain S3 update share.
+func (c *checker) s3Update(p string, u *S3DestinationUpdate) {
+	c.optStr(p+".roleARN", u.RoleARN, 1, 512, reRoleARN)
+	c.optStr(p+".bucketARN", u.BucketARN, 1, 2048, reBucketARN)
+	c.optStr(p+".prefix", u.Prefix, 0, 1024, nil)
+	c.optStr(p+".errorOutputPrefix", u.ErrorOutputPrefix, 0, 1024, nil)
+	c.hints(p+".bufferingHints", u.BufferingHints)
+	c.optEnum(p+".compressionFormat", u.CompressionFormat, compressionFormats)
+	c.encryption(p+".encryptionConfiguration", u.EncryptionConfiguration)
+	c.logging(p+".cloudWatchLoggingOptions", u.CloudWatchLoggingOptions)
+}
+
+// s3Update is the plain-S3 part of an extended update.
+func (u *ExtendedS3DestinationUpdate) s3Update() *S3DestinationUpdate {
+	return &S3DestinationUpdate{RoleARN: u.RoleARN, BucketARN: u.BucketARN, Prefix: u.Prefix, ErrorOutputPrefix: u.ErrorOutputPrefix,
+		BufferingHints: u.BufferingHints, CompressionFormat: u.CompressionFormat, EncryptionConfiguration: u.EncryptionConfiguration,
+		CloudWatchLoggingOptions: u.CloudWatchLoggingOptions}
 }
 
 // Merge applies an UpdateDestination to the current destination, with
