@@ -52,3 +52,26 @@ tidy:
 
 clean:
 	rm -rf bin
+
+# --- wasm ---
+# Test fixtures of runtime/: Go guests (GOOS=wasip1, c-shared reactors built
+# against sdk/go) and hand-written WAT guests (Debian's wabt: wat2wasm). The
+# .wasm files are committed, so `go test ./...` needs neither toolchain.
+WAT2WASM      ?= wat2wasm
+WASM_GO_FIXTURES := identity kitchen checksum
+
+.PHONY: wasm-fixtures wasm-fixtures-go wasm-fixtures-wat sdk-go-check
+
+wasm-fixtures: wasm-fixtures-go wasm-fixtures-wat
+
+wasm-fixtures-go:
+	for d in $(WASM_GO_FIXTURES); do \
+		(cd runtime/testdata/$$d && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $$d.wasm .) || exit 1; \
+	done
+
+wasm-fixtures-wat:
+	for f in runtime/testdata/wat/*.wat; do $(WAT2WASM) $$f -o $${f%.wat}.wasm || exit 1; done
+
+## sdk-go-check: vet and test the Go SDK module, natively and for wasip1
+sdk-go-check:
+	cd sdk/go && $(GO) vet ./... && GOOS=wasip1 GOARCH=wasm $(GO) vet ./... && $(GO) test ./...

@@ -10,12 +10,14 @@
 package api
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -204,19 +206,49 @@ func readBody(req *http.Request) ([]byte, error) {
 	return io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
 }
 
-// decode parses a request body into v; an empty body is {}.
+// decode parses a request body into v; an empty body is {}. Member names
+// bind case-sensitively and unknown members are ignored, as in AWS JSON.
 func decode(body []byte, v any) error {
-	if len(strings.TrimSpace(string(body))) == 0 {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
 	}
+	body = exactMembers(body, reflect.TypeOf(v))
 	if err := json.Unmarshal(body, v); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			return apierror.Serialization("Cannot deserialize request: member %s: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+			return apierror.Serialization("Cannot deserialize request: member %s: expected %s, got JSON %s", te.Field, jsonKind(te.Type), te.Value)
 		}
-		return apierror.Serialization("Cannot deserialize request: %v", err)
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return apierror.Serialization("Cannot deserialize request: malformed JSON at byte %d: %v", se.Offset, se)
+		}
+		msg := err.Error()
+		if i := strings.Index(msg, "of type api."); i >= 0 {
+			msg = msg[:i] + "of a request member"
+		}
+		return apierror.Serialization("Cannot deserialize request: %s", strings.TrimPrefix(msg, "json: "))
 	}
 	return nil
+}
+
+// jsonKind names the JSON kind a Go type decodes from, for messages that
+// must not show Go type names.
+func jsonKind(t reflect.Type) string {
+	t = elemType(t)
+	switch {
+	case t == blobType:
+		return "a base64 string"
+	case t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() == reflect.Bool:
+		return "a boolean"
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Float64:
+		return "a number"
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
 }
 
 func writeJSON(c echo.Context, status int, v any) error {

@@ -52,7 +52,8 @@ func decodeBatchFast(b []byte) (in putRecordBatchInput, ok bool) {
 			if !okv {
 				return in, false
 			}
-			in.DeliveryStreamName = string(v)
+			name := string(v)
+			in.DeliveryStreamName = &name
 			haveName = true
 		case "Records":
 			if haveRecords || !p.lit('[') {

@@ -53,7 +53,8 @@ func checkSame(t *testing.T, body []byte, got putRecordBatchInput) {
 	if err := json.Unmarshal(body, &want); err != nil {
 		t.Fatalf("fast path accepted what encoding/json rejects (%v): %q", err, body)
 	}
-	if got.DeliveryStreamName != want.DeliveryStreamName || len(got.Records) != len(want.Records) || (got.Records == nil) != (want.Records == nil) {
+	if (got.DeliveryStreamName == nil) != (want.DeliveryStreamName == nil) ||
+		got.DeliveryStreamName != nil && *got.DeliveryStreamName != *want.DeliveryStreamName || len(got.Records) != len(want.Records) || (got.Records == nil) != (want.Records == nil) {
 		t.Fatalf("fast %+v, json %+v", got, want)
 	}
 	for i := range want.Records {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -22,7 +23,7 @@ func (s *Server) create(c echo.Context, body []byte, info *callInfo) (any, error
 }
 
 type describeInput struct {
-	DeliveryStreamName          string
+	DeliveryStreamName          *string
 	Limit                       *int
 	ExclusiveStartDestinationId *string
 }
@@ -38,7 +39,7 @@ func (s *Server) describe(c echo.Context, body []byte, info *callInfo) (any, err
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	d, err := s.b.Describe(c.Request().Context(), in.DeliveryStreamName)
+	d, err := s.b.Describe(c.Request().Context(), *in.DeliveryStreamName)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +70,7 @@ func (s *Server) list(c echo.Context, body []byte, info *callInfo) (any, error) 
 		}
 	}
 	if in.ExclusiveStartDeliveryStreamName != nil {
-		checkName(&v, *in.ExclusiveStartDeliveryStreamName)
+		checkNameAt(&v, "exclusiveStartDeliveryStreamName", *in.ExclusiveStartDeliveryStreamName)
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -86,7 +87,7 @@ func (s *Server) list(c echo.Context, body []byte, info *callInfo) (any, error) 
 }
 
 type deleteInput struct {
-	DeliveryStreamName string
+	DeliveryStreamName *string
 	AllowForceDelete   *bool
 }
 
@@ -100,7 +101,7 @@ func (s *Server) delete(c echo.Context, body []byte, info *callInfo) (any, error
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	return nil, s.b.Delete(c.Request().Context(), in.DeliveryStreamName, in.AllowForceDelete != nil && *in.AllowForceDelete)
+	return nil, s.b.Delete(c.Request().Context(), *in.DeliveryStreamName, in.AllowForceDelete != nil && *in.AllowForceDelete)
 }
 
 func (s *Server) update(c echo.Context, body []byte, info *callInfo) (any, error) {
@@ -113,11 +114,11 @@ func (s *Server) update(c echo.Context, body []byte, info *callInfo) (any, error
 
 // record is the Record shape; a nil Data means the member was absent.
 type record struct {
-	Data []byte
+	Data blob
 }
 
 type putRecordInput struct {
-	DeliveryStreamName string
+	DeliveryStreamName *string
 	Record             *record
 }
 
@@ -136,8 +137,8 @@ func (s *Server) putRecord(c echo.Context, body []byte, info *callInfo) (any, er
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	info.stream, info.records, info.bytes = in.DeliveryStreamName, 1, len(in.Record.Data)
-	ids, enc, err := s.b.Put(c.Request().Context(), in.DeliveryStreamName, [][]byte{in.Record.Data})
+	info.stream, info.records, info.bytes = *in.DeliveryStreamName, 1, len(in.Record.Data)
+	ids, enc, err := s.b.Put(c.Request().Context(), *in.DeliveryStreamName, [][]byte{in.Record.Data})
 	if err != nil {
 		if apierror.As(err).Type == apierror.TypeServiceUnavailable {
 			info.failed = 1
@@ -153,7 +154,7 @@ type putRecordOutput struct {
 }
 
 type putRecordBatchInput struct {
-	DeliveryStreamName string
+	DeliveryStreamName *string
 	Records            []record
 }
 
@@ -188,8 +189,13 @@ func (s *Server) putRecordBatch(c echo.Context, body []byte, info *callInfo) (an
 		v.Add("records", "", false, fmt.Sprintf("Member must have length less than or equal to %d", MaxBatchRecords))
 	}
 	total := 0
+	countOK := len(in.Records) >= 1 && len(in.Records) <= MaxBatchRecords
 	for i, r := range in.Records {
-		checkData(&v, fmt.Sprintf("records.%d.member.data", i+1), r.Data)
+		// Per-record checks only for a batch of legal length, so that a
+		// huge malformed batch cannot make a huge answer.
+		if countOK {
+			checkData(&v, fmt.Sprintf("records.%d.member.data", i+1), r.Data)
+		}
 		total += len(r.Data)
 	}
 	if err := v.Err(); err != nil {
@@ -200,11 +206,11 @@ func (s *Server) putRecordBatch(c echo.Context, body []byte, info *callInfo) (an
 	}
 	data := make([][]byte, len(in.Records))
 	for i, r := range in.Records {
-		data[i] = r.Data
+		data[i] = []byte(r.Data)
 	}
-	info.stream, info.records, info.bytes = in.DeliveryStreamName, len(data), total
+	info.stream, info.records, info.bytes = *in.DeliveryStreamName, len(data), total
 	out := putRecordBatchOutput{RequestResponses: make([]batchEntry, len(data))}
-	ids, enc, err := s.b.Put(c.Request().Context(), in.DeliveryStreamName, data)
+	ids, enc, err := s.b.Put(c.Request().Context(), *in.DeliveryStreamName, data)
 	if err != nil {
 		e := apierror.As(err)
 		if e.Type != apierror.TypeServiceUnavailable && e.Type != apierror.TypeInternalFailure {
@@ -252,7 +258,7 @@ func (s *Server) untag(c echo.Context, body []byte, info *callInfo) (any, error)
 }
 
 type listTagsInput struct {
-	DeliveryStreamName   string
+	DeliveryStreamName   *string
 	ExclusiveStartTagKey *string
 	Limit                *int
 }
@@ -272,7 +278,7 @@ func (s *Server) listTags(c echo.Context, body []byte, info *callInfo) (any, err
 	if in.Limit != nil {
 		limit = *in.Limit
 	}
-	tags, more, err := s.b.ListTags(c.Request().Context(), in.DeliveryStreamName, deref(in.ExclusiveStartTagKey), limit)
+	tags, more, err := s.b.ListTags(c.Request().Context(), *in.DeliveryStreamName, deref(in.ExclusiveStartTagKey), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -282,9 +288,20 @@ func (s *Server) listTags(c echo.Context, body []byte, info *callInfo) (any, err
 	return map[string]any{"Tags": tags, "HasMoreTags": more}, nil
 }
 
-func checkName(v *apierror.Violations, name string) {
+// checkName checks a required stream name member.
+func checkName(v *apierror.Violations, name *string) {
+	if name == nil {
+		v.Add("deliveryStreamName", "", false, "Member must not be null")
+		return
+	}
+	checkNameAt(v, "deliveryStreamName", *name)
+}
+
+// checkNameAt checks a stream name found at path.
+func checkNameAt(v *apierror.Violations, path, name string) {
 	if err := stream.CheckStreamName(name); err != nil {
-		v.Addf("%s", trimPrefix(apierror.As(err).Message))
+		msg := trimPrefix(apierror.As(err).Message)
+		v.Addf("%s", strings.Replace(msg, "'deliveryStreamName'", "'"+path+"'", 1))
 	}
 }
 

@@ -184,12 +184,12 @@ func (v *Violations) Err() error {
 }
 
 // As converts any error to an *Error: an *Error in the chain is returned as
-// is, anything else becomes an InternalFailure whose message is the error
-// text.
+// is, anything else becomes an InternalFailure with a fixed message, so that
+// internal details (paths, addresses) never reach clients; log the original.
 func As(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
 		return e
 	}
-	return Internal("%v", err)
+	return Internal("An internal error occurred; the service log has the details.")
 }

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -105,17 +106,32 @@ func Load(path string) (Config, error) {
 	return c, nil
 }
 
-// Parse decodes YAML into c (fields absent from b keep their values).
+// Parse decodes YAML into c (fields absent from b keep their values). An
+// empty document is fine; a second document is an error, since its keys
+// would otherwise be ignored without a word.
 func Parse(b []byte, c *Config) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
-	if err := dec.Decode(c); err != nil && !errors.Is(err, errEOF) && err.Error() != "EOF" {
+	if err := dec.Decode(c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
 		return err
 	}
-	return nil
+	for {
+		var extra yaml.Node
+		err := dec.Decode(&extra)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if n := &extra; len(n.Content) > 0 && !(n.Content[0].Kind == yaml.ScalarNode && n.Content[0].Tag == "!!null") {
+			return fmt.Errorf("line %d: more than one YAML document; the configuration is one document", n.Content[0].Line)
+		}
+	}
 }
-
-var errEOF = errors.New("EOF")
 
 // Validate returns every problem with its field path.
 func (c *Config) Validate() error {

@@ -109,7 +109,11 @@ func New(opts Options) (*Service, error) {
 			p, err := svc.openPipeline(s)
 			if err != nil {
 				opts.Logger.Error("cannot open delivery stream", "stream", s.Name, "err", err)
-				s.Status = stream.StatusCreatingFailed
+				if s.Status == stream.StatusDeleting {
+					s.Status = stream.StatusDeletingFailed
+				} else {
+					s.Status = stream.StatusCreatingFailed
+				}
 				continue
 			}
 			e.pipe = p
@@ -269,6 +273,11 @@ func (svc *Service) List(ctx context.Context, limit int, typ, exclusiveStart str
 func (svc *Service) Delete(ctx context.Context, name string, force bool) error {
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
+	if svc.closing {
+		// Close has taken (or is taking) the pipelines away: a deletion
+		// started now would have nothing to drain.
+		return apierror.ServiceUnavailable("The service is shutting down.")
+	}
 	e, ok := svc.streams[name]
 	if !ok {
 		return svc.notFound(name)
@@ -328,6 +337,9 @@ func (svc *Service) Update(ctx context.Context, in *stream.UpdateInput) error {
 	}
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
+	if svc.closing {
+		return apierror.ServiceUnavailable("The service is shutting down.")
+	}
 	e, ok := svc.streams[in.DeliveryStreamName]
 	if !ok {
 		return svc.notFound(in.DeliveryStreamName)
@@ -364,6 +376,11 @@ func (svc *Service) Update(ctx context.Context, in *stream.UpdateInput) error {
 func (svc *Service) pipeline(name string) (*deliver.Pipeline, *stream.Stream, error) {
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
+	if svc.closing {
+		// Retryable, unlike ResourceNotFound: the records belong in the
+		// next start.
+		return nil, nil, apierror.ServiceUnavailable("The service is shutting down.")
+	}
 	e, ok := svc.streams[name]
 	if !ok {
 		return nil, nil, svc.notFound(name)
@@ -386,7 +403,8 @@ func (svc *Service) Put(ctx context.Context, name string, data [][]byte) ([]stri
 		if errors.Is(err, deliver.ErrClosed) {
 			return nil, false, apierror.ServiceUnavailable("Slow down.")
 		}
-		return nil, false, apierror.ServiceUnavailable("Slow down. (%v)", err)
+		svc.opts.Logger.Error("put failed", "stream", name, "err", err)
+		return nil, false, apierror.ServiceUnavailable("Slow down.")
 	}
 	ids := make([]string, len(data))
 	prefix := strings.ReplaceAll(s.ID, "-", "")

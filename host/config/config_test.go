@@ -1,0 +1,313 @@
+package config_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wasmhose/wasmhose/host/config"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the parsed testdata/*.yaml")
+
+func TestDefaultValidates(t *testing.T) {
+	c := config.Default()
+	if err := c.Validate(); err != nil {
+		t.Fatalf("Default() does not validate: %v", err)
+	}
+	exp := config.Config{
+		Listen: "127.0.0.1:4573", DataDir: "./wasmhose-data", Region: "us-east-1", AccountID: "000000000000",
+		LogLevel: "info", Store: "local",
+		WAL:      config.WAL{SegmentBytes: 64 << 20},
+		Delivery: config.Delivery{Workers: 2},
+	}
+	if c != exp {
+		t.Fatalf("Default() = %+v, want %+v", c, exp)
+	}
+}
+
+func TestParse(t *testing.T) {
+	full := config.Config{
+		Listen: "127.0.0.1:4573", DataDir: "./wasmhose-data", Region: "us-east-1", AccountID: "000000000000",
+		LogLevel: "info", Store: "s3",
+		S3: config.S3{Endpoint: "http://127.0.0.1:7070", Region: "us-east-1", AccessKeyID: "ak", SecretAccessKey: "sk",
+			UsePathStyle: true, PartSizeBytes: 16777216},
+		WAL:      config.WAL{SegmentBytes: 67108864},
+		Delivery: config.Delivery{Workers: 2},
+	}
+	partial := config.Default()
+	partial.Region = "ap-southeast-2"
+	partial.WAL.NoSync = true
+	listen := config.Default()
+	listen.Listen = "127.0.0.1:1"
+	tests := []struct {
+		name   string
+		in     string
+		exp    config.Config
+		expErr string
+	}{
+		{name: "the README's document", in: `
+listen: 127.0.0.1:4573
+dataDir: ./wasmhose-data
+region: us-east-1          # appears in ARNs
+accountId: "000000000000"  # appears in ARNs and messages
+logLevel: info             # structured JSON log on stderr
+store: s3                  # local (objects under <dataDir>/s3/<bucket>/<key>) or s3
+s3:                        # used when store: s3
+  endpoint: http://127.0.0.1:7070   # empty = AWS
+  region: us-east-1
+  accessKeyId: ak                   # empty = the AWS default credential chain
+  secretAccessKey: sk
+  usePathStyle: true                # most S3-compatible servers need it
+  partSizeBytes: 16777216           # objects larger than this use multipart upload
+wal:
+  segmentBytes: 67108864
+  noSync: false            # true skips fsync
+delivery:
+  workers: 2               # objects built and stored at once, per stream
+`, exp: full},
+		{name: "absent keys keep their defaults", in: "region: ap-southeast-2\nwal:\n  noSync: true\n", exp: partial},
+		{name: "empty file", in: "", exp: config.Default()},
+		{name: "only comments", in: "# nothing to change\n", exp: config.Default()},
+		{name: "an explicit empty document", in: "---\n", exp: config.Default()},
+		{name: "null document", in: "~\n", exp: config.Default()},
+		{name: "document markers", in: "---\nlisten: 127.0.0.1:1\n...\n", exp: listen},
+		{name: "trailing empty document", in: "listen: 127.0.0.1:1\n---\n", exp: listen},
+		{name: "unknown top-level key", in: "listen: 127.0.0.1:1\nlistn: 127.0.0.1:2\n", expErr: "field listn not found"},
+		{name: "unknown nested key", in: "s3:\n  endpont: http://x\n", expErr: "field endpont not found"},
+		{name: "wrong case is unknown", in: "wal:\n  nosync: true\n", expErr: "field nosync not found"},
+		{name: "snake case is unknown", in: "data_dir: /tmp\n", expErr: "field data_dir not found"},
+		{name: "wrong type", in: "delivery:\n  workers: many\n", expErr: "cannot unmarshal !!str `many` into int"},
+		{name: "duplicate key", in: "logLevel: info\nlogLevel: warn\n", expErr: `mapping key "logLevel" already defined`},
+		{name: "not a mapping", in: "- listen\n", expErr: "cannot unmarshal !!seq"},
+		{name: "a second document", in: "listen: 127.0.0.1:1\n---\nlistn: 127.0.0.1:2\n", expErr: "more than one YAML document"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := config.Default()
+			err := config.Parse([]byte(tt.in), &c)
+			if tt.expErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.expErr) {
+					t.Fatalf("Parse = %v, want an error containing %q", err, tt.expErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Parse: %v", err)
+			}
+			if c != tt.exp {
+				t.Fatalf("Parse = %+v\nwant    %+v", c, tt.exp)
+			}
+			if err := c.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	tests := []struct {
+		name    string
+		path    string
+		expErr  []string // substrings of the error
+		expList string
+	}{
+		{name: "file", path: write("ok.yaml", "listen: 127.0.0.1:9999\n"), expList: "127.0.0.1:9999"},
+		{name: "empty file", path: write("empty.yaml", ""), expList: config.DefaultListen},
+		{name: "missing file", path: filepath.Join(dir, "nope.yaml"), expErr: []string{"nope.yaml", "no such file"}},
+		{name: "unknown key names the file and the key", path: write("typo.yaml", "store: local\nstroe: s3\n"),
+			expErr: []string{"typo.yaml", "line 2", "stroe"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := config.Load(tt.path)
+			if tt.expErr != nil {
+				if err == nil {
+					t.Fatalf("Load = %+v, want an error", c)
+				}
+				for _, s := range tt.expErr {
+					if !strings.Contains(err.Error(), s) {
+						t.Fatalf("Load error %q does not mention %q", err, s)
+					}
+				}
+				if tt.name == "missing file" && !errors.Is(err, fs.ErrNotExist) {
+					t.Fatalf("Load error %v does not wrap fs.ErrNotExist", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Listen != tt.expList || c.DataDir != config.DefaultDataDir {
+				t.Fatalf("Load = %+v", c)
+			}
+		})
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(c *config.Config)
+		expErr []string // every line of the joined error, in order; nil = valid
+	}{
+		{name: "defaults", mutate: func(*config.Config) {}},
+		{name: "empty listen", mutate: func(c *config.Config) { c.Listen = "" }, expErr: []string{"listen: must not be empty"}},
+		{name: "empty dataDir", mutate: func(c *config.Config) { c.DataDir = "" }, expErr: []string{"dataDir: must not be empty"}},
+		{name: "short accountId", mutate: func(c *config.Config) { c.AccountID = "12345" },
+			expErr: []string{`accountId: "12345" must be 12 digits`}},
+		{name: "accountId with a letter", mutate: func(c *config.Config) { c.AccountID = "00000000000a" },
+			expErr: []string{`accountId: "00000000000a" must be 12 digits`}},
+		{name: "empty region", mutate: func(c *config.Config) { c.Region = "" },
+			expErr: []string{`region: "" must be a region name such as us-east-1`}},
+		{name: "region with capitals", mutate: func(c *config.Config) { c.Region = "US_EAST_1" },
+			expErr: []string{`region: "US_EAST_1" must be a region name such as us-east-1`}},
+		{name: "unknown logLevel", mutate: func(c *config.Config) { c.LogLevel = "verbose" },
+			expErr: []string{`logLevel: "verbose" must be debug, info, warn or error`}},
+		{name: "every logLevel", mutate: func(c *config.Config) { c.LogLevel = "warn" }},
+		{name: "unknown store", mutate: func(c *config.Config) { c.Store = "gcs" }, expErr: []string{`store: "gcs" must be local or s3`}},
+		{name: "s3 with the default credential chain", mutate: func(c *config.Config) { c.Store = "s3" }},
+		{name: "s3 with both keys", mutate: func(c *config.Config) {
+			c.Store = "s3"
+			c.S3.AccessKeyID, c.S3.SecretAccessKey = "ak", "sk"
+		}},
+		{name: "lone accessKeyId", mutate: func(c *config.Config) {
+			c.Store = "s3"
+			c.S3.AccessKeyID = "ak"
+		}, expErr: []string{"s3: accessKeyId and secretAccessKey go together"}},
+		{name: "lone secretAccessKey", mutate: func(c *config.Config) {
+			c.Store = "s3"
+			c.S3.SecretAccessKey = "sk"
+		}, expErr: []string{"s3: accessKeyId and secretAccessKey go together"}},
+		{name: "partSizeBytes below 5 MiB", mutate: func(c *config.Config) { c.S3.PartSizeBytes = 5<<20 - 1 },
+			expErr: []string{"s3.partSizeBytes: 5242879 is below S3's 5 MiB minimum"}},
+		{name: "partSizeBytes of exactly 5 MiB", mutate: func(c *config.Config) { c.S3.PartSizeBytes = 5 << 20 }},
+		{name: "negative partSizeBytes", mutate: func(c *config.Config) { c.S3.PartSizeBytes = -1 },
+			expErr: []string{"s3.partSizeBytes: -1 is below S3's 5 MiB minimum"}},
+		{name: "segmentBytes below 1 MiB", mutate: func(c *config.Config) { c.WAL.SegmentBytes = 1<<20 - 1 },
+			expErr: []string{"wal.segmentBytes: 1048575 must be at least 1 MiB"}},
+		{name: "segmentBytes of exactly 1 MiB", mutate: func(c *config.Config) { c.WAL.SegmentBytes = 1 << 20 }},
+		{name: "no workers", mutate: func(c *config.Config) { c.Delivery.Workers = 0 }, expErr: []string{"delivery.workers: 0 must be 1–64"}},
+		{name: "too many workers", mutate: func(c *config.Config) { c.Delivery.Workers = 65 }, expErr: []string{"delivery.workers: 65 must be 1–64"}},
+		{name: "64 workers", mutate: func(c *config.Config) { c.Delivery.Workers = 64 }},
+		{name: "every problem at once", mutate: func(c *config.Config) {
+			*c = config.Config{AccountID: "x", Region: "Nowhere", LogLevel: "loud", Store: "s3",
+				S3:  config.S3{AccessKeyID: "ak", PartSizeBytes: 1024},
+				WAL: config.WAL{SegmentBytes: 10}, Delivery: config.Delivery{Workers: -1}}
+		}, expErr: []string{
+			"listen: must not be empty",
+			"dataDir: must not be empty",
+			`accountId: "x" must be 12 digits`,
+			`region: "Nowhere" must be a region name such as us-east-1`,
+			`logLevel: "loud" must be debug, info, warn or error`,
+			"s3: accessKeyId and secretAccessKey go together",
+			"s3.partSizeBytes: 1024 is below S3's 5 MiB minimum",
+			"wal.segmentBytes: 10 must be at least 1 MiB",
+			"delivery.workers: -1 must be 1–64",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := config.Default()
+			tt.mutate(&c)
+			err := c.Validate()
+			if tt.expErr == nil {
+				if err != nil {
+					t.Fatalf("Validate = %v, want nil", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("Validate = nil, want %q", tt.expErr)
+			}
+			if got := strings.Split(err.Error(), "\n"); strings.Join(got, "\n") != strings.Join(tt.expErr, "\n") {
+				t.Fatalf("Validate reported\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tt.expErr, "\n  "))
+			}
+		})
+	}
+}
+
+// TestGolden parses every testdata/*.yaml and compares the result, as
+// indented JSON, with testdata/*.golden.json; -update rewrites the golden
+// files.
+func TestGolden(t *testing.T) {
+	inputs, err := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	if err != nil || len(inputs) == 0 {
+		t.Fatalf("no testdata/*.yaml: %v", err)
+	}
+	for _, in := range inputs {
+		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			c, err := config.Load(in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Validate(); err != nil {
+				t.Fatalf("Validate: %v", err)
+			}
+			got, err := json.MarshalIndent(c, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, '\n')
+			golden := filepath.Join("testdata", name+".golden.json")
+			if *update {
+				if err := os.WriteFile(golden, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			exp, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update to create it)", err)
+			}
+			if !bytes.Equal(got, exp) {
+				t.Fatalf("%s parses to\n%s\nwant (%s)\n%s", in, got, golden, exp)
+			}
+		})
+	}
+}
+
+// TestFullYAML pins testdata/full.yaml to the struct it must give, so the
+// golden file cannot drift unnoticed when rewritten with -update.
+func TestFullYAML(t *testing.T) {
+	c, err := config.Load(filepath.Join("testdata", "full.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	exp := config.Config{
+		Listen:    "0.0.0.0:8443",
+		DataDir:   "/var/lib/wasmhose",
+		Region:    "eu-west-3",
+		AccountID: "123456789012",
+		LogLevel:  "debug",
+		Store:     "s3",
+		S3: config.S3{
+			Endpoint:        "http://127.0.0.1:7070",
+			Region:          "eu-central-1",
+			AccessKeyID:     "AKIDEXAMPLE",
+			SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+			SessionToken:    "FwoGZXIvYXdzEXAMPLE",
+			UsePathStyle:    true,
+			PartSizeBytes:   8 << 20,
+		},
+		WAL:      config.WAL{SegmentBytes: 128 << 20, NoSync: true},
+		Delivery: config.Delivery{Workers: 8},
+	}
+	if c != exp {
+		t.Fatalf("full.yaml = %+v\nwant        %+v", c, exp)
+	}
+}
