@@ -1,0 +1,5 @@
+package wasmrt
+
+import "syscall"
+
+const mapNoReserve = syscall.MAP_NORESERVE

@@ -1,0 +1,4 @@
+;; noabi: a module without the ABI marker export.
+(module
+  (memory (export "memory") 1)
+  (func (export "transform")))

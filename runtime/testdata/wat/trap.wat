@@ -1,0 +1,7 @@
+;; trap: transform executes unreachable.
+(module
+  (memory (export "memory") 2)
+  (func (export "wasmhose_abi_v1"))
+  (func (export "wasmhose_v1_alloc") (param i32) (result i32) (i32.const 1024))
+  (func (export "wasmhose_v1_transform") (param i32 i32) (result i64)
+    unreachable))

@@ -1,0 +1,3 @@
+module github.com/wasmhose/wasmhose/sdk/go
+
+go 1.26
