@@ -21,6 +21,7 @@ import (
 
 	"github.com/wasmhose/wasmhose/host/api"
 	"github.com/wasmhose/wasmhose/host/config"
+	"github.com/wasmhose/wasmhose/host/console"
 	"github.com/wasmhose/wasmhose/host/metrics"
 	"github.com/wasmhose/wasmhose/host/objstore"
 	"github.com/wasmhose/wasmhose/host/service"
@@ -120,6 +121,9 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		}
 		return c.String(http.StatusOK, "ready\n")
 	})
+	con := console.New(svc, console.Options{Logger: logger}) // the web console at /console/ (GET / redirects there)
+	defer con.Close()
+	con.Register(srv.Echo())
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		_ = svc.Close(context.Background())

@@ -75,41 +75,47 @@ func (b *Buffer) SetHints(h Hints) {
 	b.mu.Unlock()
 }
 
-// Add appends records to the open batch, flushing when the size hint is reached.
-// After Close, Add hands the records straight to flush as their own batch so
-// nothing acknowledged is dropped.
+// Add appends records to the open batch, flushing each time the size hint
+// is reached, so one large Add (a replay, a batch of big records) becomes
+// several objects of about the hinted size. After Close, Add hands the
+// records straight to flush so nothing acknowledged is dropped.
 func (b *Buffer) Add(recs []Record) {
-	if len(recs) == 0 {
-		return
-	}
-	b.mu.Lock()
-	if b.cur == nil {
-		b.cur = &Batch{Oldest: recs[0].Arrival}
-		if !b.closed {
-			gen := b.gen
-			b.timer = time.AfterFunc(b.hints.Interval, func() { b.expire(gen) })
+	for len(recs) > 0 {
+		b.mu.Lock()
+		if b.cur == nil {
+			b.cur = &Batch{Oldest: recs[0].Arrival}
+			if !b.closed {
+				gen := b.gen
+				b.timer = time.AfterFunc(b.hints.Interval, func() { b.expire(gen) })
+			}
 		}
-	}
-	c := b.cur
-	for _, r := range recs {
-		c.Records = append(c.Records, r)
-		c.Bytes += len(r.Data)
-		if r.Arrival.Before(c.Oldest) {
-			c.Oldest = r.Arrival
+		c := b.cur
+		n := 0
+		for _, r := range recs {
+			c.Records = append(c.Records, r)
+			c.Bytes += len(r.Data)
+			if r.Arrival.Before(c.Oldest) {
+				c.Oldest = r.Arrival
+			}
+			if k := len(c.Ranges); k > 0 && c.Ranges[k-1].To == r.Seq {
+				c.Ranges[k-1].To++
+			} else {
+				c.Ranges = append(c.Ranges, Range{From: r.Seq, To: r.Seq + 1})
+			}
+			n++
+			if c.Bytes >= b.hints.SizeBytes {
+				break
+			}
 		}
-		if n := len(c.Ranges); n > 0 && c.Ranges[n-1].To == r.Seq {
-			c.Ranges[n-1].To++
-		} else {
-			c.Ranges = append(c.Ranges, Range{From: r.Seq, To: r.Seq + 1})
+		recs = recs[n:]
+		var full *Batch
+		if c.Bytes >= b.hints.SizeBytes || (b.closed && len(recs) == 0) {
+			full = b.takeLocked()
 		}
-	}
-	var full *Batch
-	if c.Bytes >= b.hints.SizeBytes || b.closed {
-		full = b.takeLocked()
-	}
-	b.mu.Unlock()
-	if full != nil {
-		b.flush(full)
+		b.mu.Unlock()
+		if full != nil {
+			b.flush(full)
+		}
 	}
 }
 

@@ -37,20 +37,39 @@ func TestSizeTrigger(t *testing.T) {
 	if n, by := b.Len(); n != 9 || by != 900 {
 		t.Fatalf("Len = %d, %d", n, by)
 	}
-	b.Add(recs(10, 2, 100, t0.Add(-time.Second))) // 1100 bytes: flushes
+	b.Add(recs(10, 2, 100, t0.Add(-time.Second))) // the 10th record reaches 1000 bytes: flushes, the 11th opens a new batch
 	select {
 	case got := <-s.ch:
-		if len(got.Records) != 11 || got.Bytes != 1100 || !got.Oldest.Equal(t0.Add(-time.Second)) {
+		if len(got.Records) != 10 || got.Bytes != 1000 || !got.Oldest.Equal(t0.Add(-time.Second)) {
 			t.Fatalf("batch: %d records, %d bytes, oldest %v", len(got.Records), got.Bytes, got.Oldest)
 		}
-		if len(got.Ranges) != 1 || got.Ranges[0] != (Range{1, 12}) {
+		if len(got.Ranges) != 1 || got.Ranges[0] != (Range{1, 11}) {
 			t.Fatalf("ranges %v", got.Ranges)
 		}
 	default:
 		t.Fatal("no flush at the size hint")
 	}
-	if n, _ := b.Len(); n != 0 {
-		t.Fatalf("buffer not empty after flush: %d", n)
+	if n, by := b.Len(); n != 1 || by != 100 {
+		t.Fatalf("after the flush the buffer holds %d records, %d bytes; want the 11th alone", n, by)
+	}
+}
+
+func TestOneLargeAddSplitsBySize(t *testing.T) {
+	s := newSink()
+	b := New(Hints{SizeBytes: 1000, Interval: time.Hour}, s.flush)
+	b.Add(recs(1, 35, 100, time.Now())) // 3500 bytes: three full batches, 500 bytes left open
+	for i := range 3 {
+		select {
+		case got := <-s.ch:
+			if len(got.Records) != 10 || got.Bytes != 1000 {
+				t.Fatalf("batch %d: %d records, %d bytes", i, len(got.Records), got.Bytes)
+			}
+		default:
+			t.Fatalf("only %d batches flushed", i)
+		}
+	}
+	if n, _ := b.Len(); n != 5 {
+		t.Fatalf("%d records left open, want 5", n)
 	}
 }
 

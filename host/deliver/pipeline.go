@@ -66,17 +66,35 @@ type Stats struct {
 }
 
 // Pipeline is one delivery stream's ingest-to-object loop.
+//
+// # Shutdown
+//
+// Close must never lose an acknowledged record nor hang past its context:
+// Put holds gate shared while it appends and buffers, so Close first marks
+// the pipeline closed (new Puts fail fast), then, on a goroutine bounded by
+// the context, waits for Puts in flight, stops the replay, flushes the
+// buffer, waits for every flush still handing a batch over (qmu), closes
+// the queue and waits for the workers. If the context ends first, stop is
+// closed: retries end, blocked hand-overs return, and what was not stored
+// stays in the log for the next Open.
 type Pipeline struct {
 	opts Options
 	log  *wal.Log
 	buf  *buffer.Buffer
 	cfg  atomic.Pointer[settings]
 
-	queue   chan *buffer.Batch
-	stop    chan struct{} // closed when deliveries must stop retrying
-	workers sync.WaitGroup
-	gate    sync.RWMutex // Put holds it shared; Close exclusively
-	closed  bool
+	queue    chan job
+	qmu      sync.RWMutex // enqueuers hold it shared; closing the queue takes it exclusively
+	qclosed  bool
+	stop     chan struct{} // closed when deliveries must stop retrying
+	stopOnce sync.Once
+	workers  sync.WaitGroup
+	replayWG sync.WaitGroup
+	gate     sync.RWMutex // Put holds it shared; Close exclusively
+	closed   atomic.Bool
+	closeMu  sync.Mutex
+	closeErr error
+	isClosed bool
 
 	incomingRecords, incomingBytes   atomic.Int64
 	deliveredRecords, deliveredBytes atomic.Int64
@@ -88,8 +106,23 @@ type Pipeline struct {
 	elog   *errorLog // nil when logging is off
 }
 
-// Open opens the stream's log, replays what it holds into the buffer and
-// starts delivering.
+// job is a batch with the settings it was buffered under, so that an
+// UpdateDestination never renames records buffered before it.
+type job struct {
+	b  *buffer.Batch
+	st *settings
+}
+
+// errStopped ends a replay when the pipeline stops; errReplayed when it
+// reaches the records appended after Open.
+var (
+	errStopped  = errors.New("deliver: stopped")
+	errReplayed = errors.New("deliver: replay complete")
+)
+
+// Open opens the stream's log and starts delivering; what the log holds is
+// replayed in the background, so Open returns even when the destination is
+// down.
 func Open(s *stream.Stream, o Options) (*Pipeline, error) {
 	if o.Workers <= 0 {
 		o.Workers = 2
@@ -117,7 +150,7 @@ func Open(s *stream.Stream, o Options) (*Pipeline, error) {
 	p := &Pipeline{
 		opts:  o,
 		log:   l,
-		queue: make(chan *buffer.Batch, o.Workers),
+		queue: make(chan job, o.Workers),
 		stop:  make(chan struct{}),
 	}
 	p.cfg.Store(st)
@@ -127,28 +160,53 @@ func Open(s *stream.Stream, o Options) (*Pipeline, error) {
 		p.workers.Add(1)
 		go p.work()
 	}
+	// Replay what the log held at Open; records Put from now on are
+	// buffered by Put itself.
+	bound := l.Stats().NextSeq
+	p.replayWG.Add(1)
+	go p.replay(s.Name, bound)
+	return p, nil
+}
+
+// replay feeds the log's unacknowledged records into the buffer, which
+// flushes by size as usual.
+func (p *Pipeline) replay(name string, bound uint64) {
+	defer p.replayWG.Done()
 	var chunk []buffer.Record
-	err = l.Replay(func(e wal.Entry) error {
+	add := func() {
+		p.buf.Add(chunk)
+		p.replayed.Add(int64(len(chunk)))
+		chunk = chunk[:0:0]
+	}
+	err := p.log.Replay(func(e wal.Entry) error {
+		select {
+		case <-p.stop:
+			return errStopped
+		default:
+		}
+		if e.Seq >= bound {
+			return errReplayed
+		}
 		chunk = append(chunk, buffer.Record{Seq: e.Seq, Data: e.Data, Arrival: e.Arrival})
 		if len(chunk) == 500 {
-			p.buf.Add(chunk)
-			p.replayed.Add(int64(len(chunk)))
-			chunk = nil
+			add()
 		}
 		return nil
 	})
-	if len(chunk) > 0 {
-		p.buf.Add(chunk)
-		p.replayed.Add(int64(len(chunk)))
+	if len(chunk) > 0 && !errors.Is(err, errStopped) {
+		add()
 	}
-	if err != nil {
-		p.abort()
-		return nil, fmt.Errorf("stream %s: replay: %w", s.Name, err)
+	switch {
+	case errors.Is(err, errStopped), errors.Is(err, errReplayed):
+	case err != nil:
+		p.opts.Logger.Error("write-ahead log replay stopped; the records after the damage stay in the log", "stream", name, "err", err)
 	}
 	if n := p.replayed.Load(); n > 0 {
-		o.Logger.Info("recovered records from the write-ahead log", "stream", s.Name, "records", n)
+		// Recovered records are already old: deliver them now rather than
+		// after another buffering interval.
+		p.buf.Flush()
+		p.opts.Logger.Info("recovered records from the write-ahead log", "stream", name, "records", n)
 	}
-	return p, nil
 }
 
 // Put appends records durably and buffers them. When it returns nil every
@@ -157,7 +215,7 @@ func Open(s *stream.Stream, o Options) (*Pipeline, error) {
 func (p *Pipeline) Put(ctx context.Context, data [][]byte) (first uint64, err error) {
 	p.gate.RLock()
 	defer p.gate.RUnlock()
-	if p.closed {
+	if p.closed.Load() {
 		return 0, ErrClosed
 	}
 	now := p.opts.Now()
@@ -182,7 +240,7 @@ func (p *Pipeline) Put(ctx context.Context, data [][]byte) (first uint64, err er
 }
 
 // Update switches to a new configuration of the stream: what is buffered is
-// flushed under the old one first.
+// flushed under the old one first (each batch carries its settings).
 func (p *Pipeline) Update(s *stream.Stream) error {
 	st, err := compile(s)
 	if err != nil {
@@ -260,20 +318,26 @@ func (p *Pipeline) Stats() Stats {
 
 // Close stops accepting records, flushes the buffer and waits for deliveries
 // until ctx ends; what is not stored by then stays in the log for the next
-// Open. It then closes the log.
+// Open. It then closes the log. A second Close returns the first's result.
 func (p *Pipeline) Close(ctx context.Context) error {
-	p.gate.Lock()
-	if p.closed {
-		p.gate.Unlock()
-		return nil
+	p.closeMu.Lock()
+	defer p.closeMu.Unlock()
+	if p.isClosed {
+		return p.closeErr
 	}
-	p.closed = true
-	p.gate.Unlock()
+	p.isClosed = true
+	p.closed.Store(true)
 
 	done := make(chan struct{})
 	go func() {
+		p.gate.Lock() // Puts in flight finish (or return once stop closes)
+		p.gate.Unlock()
+		p.replayWG.Wait()
 		p.buf.Close()
+		p.qmu.Lock() // flushes still handing a batch over finish
+		p.qclosed = true
 		close(p.queue)
+		p.qmu.Unlock()
 		p.workers.Wait()
 		close(done)
 	}()
@@ -281,7 +345,7 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		close(p.stop)
+		p.halt()
 		<-done
 		err = fmt.Errorf("stream %s: close: deliveries unfinished, left in the log: %w", p.cfg.Load().name, ctx.Err())
 	}
@@ -293,48 +357,55 @@ func (p *Pipeline) Close(ctx context.Context) error {
 		_ = p.elog.close()
 	}
 	p.elogMu.Unlock()
+	p.closeErr = err
 	return err
 }
 
-// Destroy closes the pipeline (delivering what it holds, until ctx ends) and
-// removes its log. It is DeleteDeliveryStream's last step.
-func (p *Pipeline) Destroy(ctx context.Context) error {
+// halt makes deliveries stop retrying and blocked hand-overs return.
+func (p *Pipeline) halt() { p.stopOnce.Do(func() { close(p.stop) }) }
+
+// Destroy closes the pipeline, delivering what it holds until ctx ends, and
+// removes its log, which is DeleteDeliveryStream's last step. When records
+// could not be delivered in time the log is kept and the error returned,
+// unless force is set (AllowForceDelete), which discards them.
+func (p *Pipeline) Destroy(ctx context.Context, force bool) error {
 	cerr := p.Close(ctx)
+	if cerr != nil && !force {
+		return cerr
+	}
 	if err := p.log.Remove(); err != nil {
 		return errors.Join(cerr, err)
 	}
-	return cerr
+	return nil
 }
 
-// abort stops the workers of a pipeline that failed to open.
-func (p *Pipeline) abort() {
-	close(p.stop)
-	close(p.queue)
-	p.workers.Wait()
-	p.log.Close()
-}
-
-// enqueue is the buffer's flush function: it hands a batch to the workers,
-// blocking while they are busy (backpressure), unless deliveries are
-// stopping, in which case the batch stays in the log.
+// enqueue is the buffer's flush function: it hands a batch, with the
+// settings in force now, to the workers, blocking while they are busy
+// (backpressure), unless deliveries are stopping, in which case the batch
+// stays in the log.
 func (p *Pipeline) enqueue(b *buffer.Batch) {
+	j := job{b: b, st: p.cfg.Load()}
+	p.qmu.RLock()
+	defer p.qmu.RUnlock()
+	if p.qclosed {
+		return
+	}
 	select {
-	case p.queue <- b:
+	case p.queue <- j:
 	case <-p.stop:
 	}
 }
 
 func (p *Pipeline) work() {
 	defer p.workers.Done()
-	for b := range p.queue {
-		p.deliver(b)
+	for j := range p.queue {
+		p.deliver(j.st, j.b)
 	}
 }
 
 // deliver stores one batch, retrying until it succeeds or the pipeline stops,
 // then acknowledges its records in the log.
-func (p *Pipeline) deliver(b *buffer.Batch) {
-	st := p.cfg.Load()
+func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 	key, body, popts, err := p.build(st, b)
 	if err != nil {
 		// Building fails only on a broken configuration; the records stay

@@ -553,9 +553,8 @@ func TestCloseWithFailingStoreKeepsRecordsForNextOpen(t *testing.T) {
 	// every record exactly once.
 	working := &faultStore{Store: local}
 	p2 := open(t, s, deliver.Options{LogDir: logDir, Store: working})
-	if got := p2.Stats().ReplayedRecords; got != int64(len(want)) {
-		t.Fatalf("replayed %d records, want %d", got, len(want))
-	}
+	// Replay runs in the background, so Open returns even when the store is down.
+	waitFor(t, "the log replayed", func() bool { return p2.Stats().ReplayedRecords == int64(len(want)) })
 	p2.Flush()
 	waitFor(t, "replayed records delivered", func() bool { return p2.Stats().DeliveredRecords == int64(len(want)) })
 	checkAllAcked(t, p2, uint64(len(want)))
@@ -583,7 +582,6 @@ func TestUpdateFlushesUnderOldVersion(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Skip("BUG: Pipeline.Update flushes the old batch into p.queue and swaps p.cfg at once; the worker reads p.cfg only when it dequeues the batch, so records buffered under version 1 are named -2- and stored under the new prefix/bucket/compression")
 			fs := &faultStore{Store: newLocal(t)}
 			if tt.busy {
 				fs.block = make(chan struct{})
@@ -820,7 +818,6 @@ func TestPutAfterClose(t *testing.T) {
 }
 
 func TestCloseReturnsWhilePutIsBlockedByBackpressure(t *testing.T) {
-	t.Skip("BUG: Put holds Pipeline.gate (read) while Buffer.Add blocks in enqueue on a full queue; Close takes gate.Lock before looking at ctx, so with a failing store Close never returns, whatever its context")
 	fs := &faultStore{Store: newLocal(t)}
 	fs.down.Store(true)
 	p := open(t, newStream("bp", nil), deliver.Options{LogDir: t.TempDir(), Store: fs, Workers: 1})
@@ -902,7 +899,6 @@ func TestCloseWhileAFlushWaitsForAWorker(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Skip("BUG: Close closes p.queue while the buffer's interval timer (or a Flush/Update) is blocked sending a batch to the full queue: panic: send on closed channel, which kills the process")
 			fs := &faultStore{Store: newLocal(t), block: make(chan struct{})}
 			s := newStream("race", func(d *stream.ExtendedS3DestinationConfiguration) {
 				d.BufferingHints = &stream.BufferingHints{SizeInMBs: stream.Int(1), IntervalInSeconds: stream.Int(1)}
@@ -955,7 +951,6 @@ func fillLog(t *testing.T, s *stream.Stream, dir string, local objstore.Store, p
 }
 
 func TestReplayRespectsTheSizeHint(t *testing.T) {
-	t.Skip("BUG: Open replays the log into the buffer in chunks of 500 records whatever their size, and Buffer.Add checks the size hint only after a whole chunk, so a replayed object can hold 500 records of up to 1 MB (~500 MB, built in memory) whatever SizeInMBs says")
 	local := newLocal(t)
 	s := newStream("replay", nil) // 1 MiB size hint
 	dir := t.TempDir()
@@ -972,7 +967,6 @@ func TestReplayRespectsTheSizeHint(t *testing.T) {
 }
 
 func TestOpenReturnsWhileTheStoreIsDown(t *testing.T) {
-	t.Skip("BUG: Open replays the log into the buffer synchronously; each full batch goes to enqueue, which blocks once the workers and the queue are busy, so with the store down and more than 2×Workers+1 objects' worth of records in the log Open (and service.New, and `wasmhose serve`) never returns")
 	local := newLocal(t)
 	s := newStream("replay", nil)
 	dir := t.TempDir()
@@ -1003,7 +997,6 @@ func TestOpenReturnsWhileTheStoreIsDown(t *testing.T) {
 }
 
 func TestDestroyKeepsUndeliveredRecords(t *testing.T) {
-	t.Skip("BUG: Destroy removes the log even when Close ran out of time with deliveries unfinished, so DeleteDeliveryStream drops acknowledged records after its 5-minute drain (RATIONALE.md promises deletion delivers what was acknowledged)")
 	local := newLocal(t)
 	fs := &faultStore{Store: local}
 	fs.down.Store(true)
@@ -1012,7 +1005,7 @@ func TestDestroyKeepsUndeliveredRecords(t *testing.T) {
 	put(t, p, lines("r", 0, 5)...)
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
-	if err := p.Destroy(ctx); !errors.Is(err, context.DeadlineExceeded) {
+	if err := p.Destroy(ctx, false); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Destroy = %v, want a deadline error", err)
 	}
 	l, err := wal.Open(dir, wal.Options{NoSync: true})

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -58,6 +59,9 @@ type Options struct {
 type entry struct {
 	s    *stream.Stream
 	pipe *deliver.Pipeline
+	// mod serialises the operations that change s (update, tag, untag), so
+	// a slow pipeline update can run without holding Service.mu.
+	mod sync.Mutex
 }
 
 // Service is the control plane.
@@ -69,6 +73,11 @@ type Service struct {
 	streams map[string]*entry
 	bg      sync.WaitGroup
 	closing bool
+
+	// bgCtx bounds background work (deletions); Close cancels it when its
+	// own context ends.
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
 }
 
 // New opens the registry in opts.DataDir and starts a pipeline for every
@@ -97,6 +106,7 @@ func New(opts Options) (*Service, error) {
 		return nil, err
 	}
 	svc := &Service{opts: opts, reg: reg, streams: map[string]*entry{}}
+	svc.bgCtx, svc.bgCancel = context.WithCancel(context.Background())
 	stored, err := reg.Load()
 	if err != nil {
 		return nil, err
@@ -124,7 +134,7 @@ func New(opts Options) (*Service, error) {
 				}
 			}
 			if s.Status == stream.StatusDeleting {
-				svc.startDelete(e)
+				svc.startDelete(e, false)
 			}
 		}
 	}
@@ -133,7 +143,7 @@ func New(opts Options) (*Service, error) {
 
 func (svc *Service) openPipeline(s *stream.Stream) (*deliver.Pipeline, error) {
 	return deliver.Open(s, deliver.Options{
-		LogDir:    filepath.Join(svc.opts.DataDir, "wal", s.ID),
+		LogDir:    svc.logDir(s),
 		Log:       svc.opts.Log,
 		Store:     svc.opts.Store,
 		Logger:    svc.opts.Logger,
@@ -269,7 +279,10 @@ func (svc *Service) List(ctx context.Context, limit int, typ, exclusiveStart str
 }
 
 // Delete implements DeleteDeliveryStream: the stream goes DELETING, what it
-// has acknowledged is delivered, then it and its log are removed.
+// has acknowledged is delivered, then it and its log are removed. If the
+// records cannot be delivered within five minutes the stream becomes
+// DELETING_FAILED and keeps its log; deleting it again retries, and
+// AllowForceDelete discards what is left.
 func (svc *Service) Delete(ctx context.Context, name string, force bool) error {
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
@@ -287,35 +300,64 @@ func (svc *Service) Delete(ctx context.Context, name string, force bool) error {
 		return apierror.ResourceInUse("Firehose %s is in the CREATING state and cannot be deleted yet.", name)
 	case stream.StatusDeleting:
 		return nil
-	case stream.StatusCreatingFailed, stream.StatusDeletingFailed:
+	case stream.StatusCreatingFailed:
 		if e.pipe == nil {
-			delete(svc.streams, name)
-			return svc.reg.Delete(name)
+			return svc.removeLocked(e)
+		}
+	case stream.StatusDeletingFailed:
+		if e.pipe == nil {
+			if force {
+				return svc.removeLocked(e)
+			}
+			p, err := svc.openPipeline(e.s)
+			if err != nil {
+				return apierror.ResourceInUse("Firehose %s cannot be reopened to deliver its remaining records (%v); delete it with AllowForceDelete to discard them.", name, err)
+			}
+			e.pipe = p
 		}
 	}
 	e.s.Status = stream.StatusDeleting
 	if err := svc.reg.Save(e.s); err != nil {
 		return fmt.Errorf("delete %s: %w", name, err)
 	}
-	svc.startDelete(e)
+	svc.startDelete(e, force)
 	return nil
+}
+
+// removeLocked forgets a stream that has no pipeline and removes its
+// registry entry and log folder; svc.mu must be held.
+func (svc *Service) removeLocked(e *entry) error {
+	delete(svc.streams, e.s.Name)
+	if err := os.RemoveAll(svc.logDir(e.s)); err != nil {
+		return fmt.Errorf("delete %s: %w", e.s.Name, err)
+	}
+	return svc.reg.Delete(e.s.Name)
+}
+
+func (svc *Service) logDir(s *stream.Stream) string {
+	return filepath.Join(svc.opts.DataDir, "wal", s.ID)
 }
 
 // startDelete drains and removes a DELETING stream in the background;
 // svc.mu must be held.
-func (svc *Service) startDelete(e *entry) {
+func (svc *Service) startDelete(e *entry, force bool) {
 	svc.bg.Add(1)
 	go func() {
 		defer svc.bg.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(svc.bgCtx, 5*time.Minute)
 		defer cancel()
-		err := e.pipe.Destroy(ctx)
+		err := e.pipe.Destroy(ctx, force)
 		svc.mu.Lock()
 		defer svc.mu.Unlock()
 		if err != nil {
-			svc.opts.Logger.Error("delivery stream deletion failed", "stream", e.s.Name, "err", err)
-			e.s.Status = stream.StatusDeletingFailed
 			e.pipe = nil
+			if svc.closing {
+				// Interrupted by shutdown: stay DELETING, resumed at the next start.
+				svc.opts.Logger.Warn("delivery stream deletion interrupted by shutdown; it resumes at the next start", "stream", e.s.Name)
+				return
+			}
+			svc.opts.Logger.Error("delivery stream deletion failed; its undelivered records stay in the log", "stream", e.s.Name, "err", err)
+			e.s.Status = stream.StatusDeletingFailed
 			if err := svc.reg.Save(e.s); err != nil {
 				svc.opts.Logger.Error("cannot save delivery stream", "stream", e.s.Name, "err", err)
 			}
@@ -330,31 +372,68 @@ func (svc *Service) startDelete(e *entry) {
 	}()
 }
 
-// Update implements UpdateDestination.
+// lookupForChange returns a stream's entry with its mod lock held, for an
+// operation that changes it; the caller unlocks e.mod.
+func (svc *Service) lookupForChange(name string) (*entry, error) {
+	svc.mu.Lock()
+	if svc.closing {
+		svc.mu.Unlock()
+		return nil, apierror.ServiceUnavailable("The service is shutting down.")
+	}
+	e, ok := svc.streams[name]
+	svc.mu.Unlock()
+	if !ok {
+		return nil, svc.notFound(name)
+	}
+	e.mod.Lock()
+	return e, nil
+}
+
+// commit stores a changed stream and installs it, unless its status changed
+// meanwhile (a deletion started): then the change is refused.
+func (svc *Service) commit(e *entry, next *stream.Stream) error {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	if e.s.Status != next.Status || svc.closing {
+		return apierror.ResourceInUse("Firehose %s changed state to %s during the request.", next.Name, e.s.Status)
+	}
+	if err := svc.reg.Save(next); err != nil {
+		return fmt.Errorf("save %s: %w", next.Name, err)
+	}
+	e.s = next
+	return nil
+}
+
+// current returns a deep copy of e's stream and its pipeline under svc.mu.
+func (svc *Service) current(e *entry) (*stream.Stream, *deliver.Pipeline) {
+	svc.mu.Lock()
+	defer svc.mu.Unlock()
+	return e.s.Clone(), e.pipe
+}
+
+// Update implements UpdateDestination. The pipeline switch (which flushes
+// the buffer and may wait for a slow store) runs without Service.mu, so
+// other streams are never held up by this one.
 func (svc *Service) Update(ctx context.Context, in *stream.UpdateInput) error {
 	if err := stream.ValidateUpdateIDs(in); err != nil {
 		return err
 	}
-	svc.mu.Lock()
-	defer svc.mu.Unlock()
-	if svc.closing {
-		return apierror.ServiceUnavailable("The service is shutting down.")
+	e, err := svc.lookupForChange(in.DeliveryStreamName)
+	if err != nil {
+		return err
 	}
-	e, ok := svc.streams[in.DeliveryStreamName]
-	if !ok {
-		return svc.notFound(in.DeliveryStreamName)
+	defer e.mod.Unlock()
+	cur, pipe := svc.current(e)
+	if cur.Status != stream.StatusActive || pipe == nil {
+		return apierror.ResourceInUse("Firehose %s is not in the ACTIVE state (it is %s).", cur.Name, cur.Status)
 	}
-	if e.s.Status != stream.StatusActive || e.pipe == nil {
-		return apierror.ResourceInUse("Firehose %s is not in the ACTIVE state (it is %s).", e.s.Name, e.s.Status)
-	}
-	if in.CurrentDeliveryStreamVersionId != e.s.Version() {
+	if in.CurrentDeliveryStreamVersionId != cur.Version() {
 		return apierror.ConcurrentModification("Cannot update firehose: %s since the current version id: %s and specified version id: %s do not match",
-			e.s.Name, e.s.Version(), in.CurrentDeliveryStreamVersionId)
+			cur.Name, cur.Version(), in.CurrentDeliveryStreamVersionId)
 	}
-	if in.DestinationId != e.s.DestinationID {
+	if in.DestinationId != cur.DestinationID {
 		return apierror.InvalidArgument("Destination Id %s not found", in.DestinationId)
 	}
-	cur := e.s.Clone()
 	next, err := stream.Merge(cur.Destination, in)
 	if err != nil {
 		return err
@@ -362,14 +441,10 @@ func (svc *Service) Update(ctx context.Context, in *stream.UpdateInput) error {
 	cur.Destination = next
 	cur.VersionID++
 	cur.LastUpdate = svc.opts.Now().UTC()
-	if err := e.pipe.Update(cur); err != nil {
+	if err := pipe.Update(cur); err != nil {
 		return apierror.InvalidArgument("%v", err)
 	}
-	if err := svc.reg.Save(cur); err != nil {
-		return fmt.Errorf("update %s: %w", cur.Name, err)
-	}
-	e.s = cur
-	return nil
+	return svc.commit(e, cur)
 }
 
 // pipeline returns the ACTIVE stream's pipeline for a put.
@@ -435,26 +510,13 @@ func (svc *Service) Tag(ctx context.Context, name string, tags []stream.Tag) err
 	if err := stream.ValidateTags(tags); err != nil {
 		return err
 	}
-	svc.mu.Lock()
-	defer svc.mu.Unlock()
-	e, ok := svc.streams[name]
-	if !ok {
-		return svc.notFound(name)
-	}
-	if e.s.Status != stream.StatusActive {
-		return apierror.ResourceInUse("Firehose %s is not in the ACTIVE state (it is %s).", name, e.s.Status)
-	}
-	merged := mergeTags(e.s.Tags, tags)
-	if len(merged) > stream.MaxTags {
-		return apierror.LimitExceeded("A delivery stream can have at most %d tags; this request would leave %d.", stream.MaxTags, len(merged))
-	}
-	cur := e.s.Clone()
-	cur.Tags = merged
-	if err := svc.reg.Save(cur); err != nil {
-		return fmt.Errorf("tag %s: %w", name, err)
-	}
-	e.s = cur
-	return nil
+	return svc.changeTags(name, func(cur []stream.Tag) ([]stream.Tag, error) {
+		merged := mergeTags(cur, tags)
+		if len(merged) > stream.MaxTags {
+			return nil, apierror.LimitExceeded("A delivery stream can have at most %d tags; this request would leave %d.", stream.MaxTags, len(merged))
+		}
+		return merged, nil
+	})
 }
 
 // Untag implements UntagDeliveryStream; unknown keys are ignored.
@@ -465,22 +527,28 @@ func (svc *Service) Untag(ctx context.Context, name string, keys []string) error
 	if err := stream.ValidateTagKeys(keys); err != nil {
 		return err
 	}
-	svc.mu.Lock()
-	defer svc.mu.Unlock()
-	e, ok := svc.streams[name]
-	if !ok {
-		return svc.notFound(name)
+	return svc.changeTags(name, func(cur []stream.Tag) ([]stream.Tag, error) {
+		return slices.DeleteFunc(cur, func(t stream.Tag) bool { return slices.Contains(keys, t.Key) }), nil
+	})
+}
+
+// changeTags applies f to an ACTIVE stream's tags and stores the result.
+func (svc *Service) changeTags(name string, f func([]stream.Tag) ([]stream.Tag, error)) error {
+	e, err := svc.lookupForChange(name)
+	if err != nil {
+		return err
 	}
-	if e.s.Status != stream.StatusActive {
-		return apierror.ResourceInUse("Firehose %s is not in the ACTIVE state (it is %s).", name, e.s.Status)
+	defer e.mod.Unlock()
+	cur, _ := svc.current(e)
+	if cur.Status != stream.StatusActive {
+		return apierror.ResourceInUse("Firehose %s is not in the ACTIVE state (it is %s).", name, cur.Status)
 	}
-	cur := e.s.Clone()
-	cur.Tags = slices.DeleteFunc(cur.Tags, func(t stream.Tag) bool { return slices.Contains(keys, t.Key) })
-	if err := svc.reg.Save(cur); err != nil {
-		return fmt.Errorf("untag %s: %w", name, err)
+	tags, err := f(cur.Tags)
+	if err != nil {
+		return err
 	}
-	e.s = cur
-	return nil
+	cur.Tags = tags
+	return svc.commit(e, cur)
 }
 
 // ListTags implements ListTagsForDeliveryStream: tags sorted by key after
@@ -552,11 +620,21 @@ func (svc *Service) FlushAll() {
 
 // Close stops every pipeline: buffers are flushed and deliveries finish
 // until ctx ends; anything left stays in the logs for the next start.
+// Deletions in flight are interrupted when ctx ends and resume at the next
+// start.
 func (svc *Service) Close(ctx context.Context) error {
 	svc.mu.Lock()
 	svc.closing = true
 	svc.mu.Unlock()
-	svc.bg.Wait() // creations and deletions in flight
+	bgDone := make(chan struct{})
+	go func() { svc.bg.Wait(); close(bgDone) }()
+	select {
+	case <-bgDone:
+	case <-ctx.Done():
+		svc.bgCancel()
+		<-bgDone
+	}
+	defer svc.bgCancel()
 	svc.mu.Lock()
 	var pipes []*deliver.Pipeline
 	for _, e := range svc.streams {

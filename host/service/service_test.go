@@ -739,11 +739,11 @@ func TestRegistryPersistsAndLogReplays(t *testing.T) {
 	if !slices.Equal(names, []string{"idle", "keep"}) {
 		t.Fatalf("streams after reopening: %v", names)
 	}
-	st, err := svc2.StreamStats("keep")
-	if err != nil || st.ReplayedRecords != int64(len(want)) || st.BufferedRecords != len(want) {
-		t.Fatalf("replay: %+v %v, want %d records", st, err, len(want))
-	}
-	svc2.FlushAll()
+	// The log is replayed in the background and flushed at its end.
+	waitFor(t, "the log replayed", func() bool {
+		st, err := svc2.StreamStats("keep")
+		return err == nil && st.ReplayedRecords == int64(len(want))
+	})
 	waitFor(t, "replayed records delivered", func() bool {
 		st, _ := svc2.StreamStats("keep")
 		return st.DeliveredRecords == int64(len(want))
@@ -849,7 +849,13 @@ func TestStreamWhoseLogCannotOpen(t *testing.T) {
 			}
 			_, _, err = svc2.Put(context.Background(), "locked", [][]byte{[]byte("x")})
 			checkErr(t, err, apierror.TypeResourceNotFound, "is not ACTIVE (it is "+tt.expStatus+")")
-			if err := svc2.Delete(context.Background(), "locked", false); err != nil {
+			if tt.expStatus == stream.StatusDeletingFailed {
+				// Its log may hold acknowledged records: only a forced
+				// delete discards them.
+				err := svc2.Delete(context.Background(), "locked", false)
+				checkErr(t, err, apierror.TypeResourceInUse, "AllowForceDelete")
+			}
+			if err := svc2.Delete(context.Background(), "locked", true); err != nil {
 				t.Fatal(err)
 			}
 			if s := status(t, svc2, "locked"); s != "" {
@@ -931,7 +937,6 @@ func TestRecordIDsAreUniqueAcrossIncarnations(t *testing.T) {
 }
 
 func TestCloseReturnsWhileADeletionWaitsOnTheStore(t *testing.T) {
-	t.Skip("BUG: Service.Close waits (svc.bg.Wait) for every deletion in flight, and startDelete gives Destroy its own 5-minute context, so Close ignores its ctx for up to 5 minutes while a deleted stream's store is slow or down")
 	e := newEnv(t)
 	svc := e.open(t, nil)
 	create(t, svc, input("del", nil))
@@ -984,7 +989,6 @@ func TestCallsAfterClose(t *testing.T) {
 }
 
 func TestUpdateWaitingOnASlowStoreDoesNotBlockOtherStreams(t *testing.T) {
-	t.Skip("BUG: Service.Update holds svc.mu while deliver.Pipeline.Update flushes, and the flush blocks while the stream's workers are busy (backpressure), so one stream's slow store stalls Describe, List and Put of every stream")
 	e := newEnv(t)
 	svc := e.open(t, func(o *service.Options) { o.Workers = 1 })
 	create(t, svc, input("slow", nil))
