@@ -8,7 +8,7 @@
 package deliver
 
 import (
-	"bytes"
+	stdbytes "bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,6 +50,8 @@ type Options struct {
 	RetryBase, RetryMax time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Transforms resolves Lambda processors to plugins; nil refuses them.
+	Transforms Transforms
 	// LogsDir is where error logs go when a stream enables
 	// CloudWatchLoggingOptions: <LogsDir>/<LogGroupName>/<LogStreamName>.log.
 	LogsDir string
@@ -63,6 +65,12 @@ type Stats struct {
 	ReplayedRecords                    int64     // recovered from the log at open
 	BufferedRecords, BufferedBytes     int       // in the open buffer now
 	Log                                wal.Stats // the write-ahead log's state
+
+	ProcessingCalls, ProcessingFailures     int64 // plugin invocations; failed ones (ExecuteProcessing.Success)
+	ProcessingNanos                         int64 // time in invocations (ExecuteProcessing.Duration)
+	ProcessedRecords, ProcessedBytes        int64 // Ok records and bytes (SucceedProcessing.Records/Bytes)
+	DroppedRecords, ProcessingFailedRecords int64 // Dropped results; records sent to the processing-failed output
+	ErrorObjects                            int64 // error-output objects stored
 }
 
 // Pipeline is one delivery stream's ingest-to-object loop.
@@ -100,6 +108,12 @@ type Pipeline struct {
 	deliveredRecords, deliveredBytes atomic.Int64
 	deliveredObjects, failedStores   atomic.Int64
 	replayed                         atomic.Int64
+
+	processingCalls, processingFailures     atomic.Int64 // invocations; failed ones
+	processingNanos                         atomic.Int64 // time spent in invocations
+	processedOK, processedBytes             atomic.Int64 // Ok records and their bytes
+	droppedRecords, processingFailedRecords atomic.Int64
+	errorObjects                            atomic.Int64 // processing-failed objects stored
 
 	recent recentErrors
 	elogMu sync.Mutex
@@ -139,7 +153,7 @@ func Open(s *stream.Stream, o Options) (*Pipeline, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	st, err := compile(s)
+	st, err := compile(context.Background(), s, o.Transforms)
 	if err != nil {
 		return nil, err
 	}
@@ -242,7 +256,7 @@ func (p *Pipeline) Put(ctx context.Context, data [][]byte) (first uint64, err er
 // Update switches to a new configuration of the stream: what is buffered is
 // flushed under the old one first (each batch carries its settings).
 func (p *Pipeline) Update(s *stream.Stream) error {
-	st, err := compile(s)
+	st, err := compile(context.Background(), s, p.opts.Transforms)
 	if err != nil {
 		return err
 	}
@@ -313,6 +327,15 @@ func (p *Pipeline) Stats() Stats {
 		BufferedRecords:  br,
 		BufferedBytes:    bb,
 		Log:              p.log.Stats(),
+
+		ProcessingCalls:         p.processingCalls.Load(),
+		ProcessingFailures:      p.processingFailures.Load(),
+		ProcessingNanos:         p.processingNanos.Load(),
+		ProcessedRecords:        p.processedOK.Load(),
+		ProcessedBytes:          p.processedBytes.Load(),
+		DroppedRecords:          p.droppedRecords.Load(),
+		ProcessingFailedRecords: p.processingFailedRecords.Load(),
+		ErrorObjects:            p.errorObjects.Load(),
 	}
 }
 
@@ -403,85 +426,177 @@ func (p *Pipeline) work() {
 	}
 }
 
-// deliver stores one batch, retrying until it succeeds or the pipeline stops,
-// then acknowledges its records in the log.
+// deliver processes and stores one batch, retrying each store call until it
+// succeeds or the pipeline stops, then acknowledges the batch's records in
+// the log. Processing-failed records go to the error output first.
 func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
-	key, body, popts, err := p.build(st, b)
-	if err != nil {
-		// Building fails only on a broken configuration; the records stay
-		// in the log and the error is loud.
-		p.opts.Logger.Error("cannot build object", "stream", st.name, "err", err)
-		return
-	}
-	wait := p.opts.RetryBase
-	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithCancel(context.Background())
-		go func() {
-			select {
-			case <-p.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
-		err = p.opts.Store.Put(ctx, st.bucket, key, body, popts)
-		cancel()
-		if err == nil {
-			break
-		}
-		p.failedStores.Add(1)
-		p.reportError(st, ErrorEvent{Time: p.opts.Now(), ErrorCode: objstore.ErrorCode(err), Message: err.Error(), Key: key, Attempt: attempt})
-		p.opts.Logger.Warn("delivery to the object store failed; retrying", "stream", st.name,
-			"errorCode", objstore.ErrorCode(err), "key", key, "attempt", attempt, "err", err)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
 		select {
 		case <-p.stop:
-			return
-		case <-time.After(jitter(wait)):
+			cancel()
+		case <-ctx.Done():
 		}
-		wait = min(wait*2, p.opts.RetryMax)
+	}()
+	objs, records, bytes, err := p.build(ctx, st, b)
+	if err != nil {
+		if ctx.Err() == nil {
+			// Building fails only on a broken configuration; the records
+			// stay in the log and the error is loud.
+			p.opts.Logger.Error("cannot build object", "stream", st.name, "err", err)
+		}
+		return
+	}
+	var dataObjs, errObjs int64
+	for _, o := range objs {
+		if !p.store(ctx, st, o) {
+			return // stopping: the records stay in the log
+		}
+		if o.errorOutput {
+			errObjs++
+		} else {
+			dataObjs++
+		}
 	}
 	for _, r := range b.Ranges {
 		if err := p.log.Ack(r.From, r.To); err != nil {
 			p.opts.Logger.Error("cannot checkpoint the write-ahead log", "stream", st.name, "err", err)
 		}
 	}
-	p.deliveredObjects.Add(1)
-	p.deliveredRecords.Add(int64(len(b.Records)))
-	p.deliveredBytes.Add(int64(b.Bytes))
+	// Counters move after the acknowledgement, together, so a reader that
+	// sees an object counted also sees its records counted and acked.
+	p.errorObjects.Add(errObjs)
+	p.deliveredRecords.Add(int64(records))
+	p.deliveredBytes.Add(int64(bytes))
+	p.deliveredObjects.Add(dataObjs)
 }
 
-// build makes the object of a batch: key, compressed body and store options.
-func (p *Pipeline) build(st *settings, b *buffer.Batch) (string, []byte, objstore.PutOptions, error) {
-	id := uuid.NewString()
-	pre, err := st.dataPrefix.Eval(prefix.Env{Time: b.Oldest, Location: st.loc})
-	if err != nil {
-		return "", nil, objstore.PutOptions{}, fmt.Errorf("prefix: %w", err)
+// store puts one object, retrying with capped exponential backoff until it
+// succeeds (true) or the pipeline stops (false).
+func (p *Pipeline) store(ctx context.Context, st *settings, o object) bool {
+	wait := p.opts.RetryBase
+	for attempt := 1; ; attempt++ {
+		err := p.opts.Store.Put(ctx, st.bucket, o.key, o.body, o.opts)
+		if err == nil {
+			return true
+		}
+		p.failedStores.Add(1)
+		p.reportError(st, ErrorEvent{Time: p.opts.Now(), ErrorCode: objstore.ErrorCode(err), Message: err.Error(), Key: o.key, Attempt: attempt})
+		p.opts.Logger.Warn("delivery to the object store failed; retrying", "stream", st.name,
+			"errorCode", objstore.ErrorCode(err), "key", o.key, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(jitter(wait)):
+		}
+		wait = min(wait*2, p.opts.RetryMax)
 	}
-	key := pre + prefix.ObjectName(st.name, st.version, b.Oldest, st.loc, id, st.ext)
-	var out bytes.Buffer
-	out.Grow(b.Bytes/3 + 1024)
+}
+
+// object is one object to store.
+type object struct {
+	key         string
+	body        []byte
+	opts        objstore.PutOptions
+	errorOutput bool
+}
+
+// build processes a batch and makes its objects: the data object (unless
+// every record was dropped or failed) and, when records failed processing,
+// a processing-failed object under the error prefix. It returns the number
+// of records and bytes the data object holds.
+func (p *Pipeline) build(ctx context.Context, st *settings, b *buffer.Batch) (objs []object, records, bytes int, err error) {
+	recs := b.Records
+	var failures []processingFailure
+	if len(st.lambdas) > 0 {
+		pr, err := p.process(ctx, st, b)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		recs, failures = pr.records, pr.failures
+	}
+	if len(failures) > 0 {
+		oldest := failures[0].arrival
+		docs := make([][]byte, 0, len(failures))
+		for _, f := range failures {
+			if f.arrival.Before(oldest) {
+				oldest = f.arrival
+			}
+			d, err := f.doc()
+			if err != nil {
+				return nil, 0, 0, fmt.Errorf("error record: %w", err)
+			}
+			docs = append(docs, d)
+		}
+		o, err := p.encode(st, st.errPrefix, prefix.Env{Time: oldest, Location: st.loc, ErrorOutputType: errorTypeProcessing}, oldest, docs, []byte("\n"))
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		o.errorOutput = true
+		objs = append(objs, o)
+	}
+	if len(recs) > 0 {
+		oldest := recs[0].Arrival
+		data := make([][]byte, len(recs))
+		for i, r := range recs {
+			if r.Arrival.Before(oldest) {
+				oldest = r.Arrival
+			}
+			data[i] = r.Data
+			bytes += len(r.Data)
+		}
+		o, err := p.encode(st, st.dataPrefix, prefix.Env{Time: oldest, Location: st.loc}, oldest, data, st.delimiter)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		objs = append(objs, o)
+	}
+	return objs, len(recs), bytes, nil
+}
+
+// encode makes one object: key from the prefix and Firehose's object name,
+// body the records (each followed by delim, if any) compressed.
+func (p *Pipeline) encode(st *settings, pre *prefix.Expr, env prefix.Env, oldest time.Time, recs [][]byte, delim []byte) (object, error) {
+	id := uuid.NewString()
+	keyPrefix, err := pre.Eval(env)
+	if err != nil {
+		return object{}, fmt.Errorf("prefix: %w", err)
+	}
+	key := keyPrefix + prefix.ObjectName(st.name, st.version, oldest, st.loc, id, st.ext)
+	size := 0
+	for _, r := range recs {
+		size += len(r) + len(delim)
+	}
+	var out bytesBuffer
+	out.Grow(size/3 + 1024)
 	w, err := compress.NewWriter(st.format, &out, compress.Options{EntryName: id})
 	if err != nil {
-		return "", nil, objstore.PutOptions{}, err
+		return object{}, err
 	}
-	for _, r := range b.Records {
-		if _, err := w.Write(r.Data); err != nil {
-			return "", nil, objstore.PutOptions{}, fmt.Errorf("compress: %w", err)
+	for _, r := range recs {
+		if _, err := w.Write(r); err != nil {
+			return object{}, fmt.Errorf("compress: %w", err)
 		}
-		if st.delimiter != nil {
-			if _, err := w.Write(st.delimiter); err != nil {
-				return "", nil, objstore.PutOptions{}, fmt.Errorf("compress: %w", err)
+		if delim != nil {
+			if _, err := w.Write(delim); err != nil {
+				return object{}, fmt.Errorf("compress: %w", err)
 			}
 		}
 	}
 	if err := w.Close(); err != nil {
-		return "", nil, objstore.PutOptions{}, fmt.Errorf("compress: %w", err)
+		return object{}, fmt.Errorf("compress: %w", err)
 	}
-	return key, out.Bytes(), objstore.PutOptions{
+	return object{key: key, body: out.Bytes(), opts: objstore.PutOptions{
 		ContentType:     "application/octet-stream",
 		ContentEncoding: st.format.ContentEncoding(),
 		SSEKMSKeyID:     st.kmsKeyID,
-	}, nil
+	}}, nil
 }
+
+// bytesBuffer is bytes.Buffer under a name that does not clash with the
+// byte counts above.
+type bytesBuffer = stdbytes.Buffer
 
 // jitter spreads a wait over [d/2, d).
 func jitter(d time.Duration) time.Duration {

@@ -649,8 +649,12 @@ func TestUpdateRejectsBrokenConfiguration(t *testing.T) {
 		{name: "not a bucket ARN", mutate: func(s *stream.Stream) { s.Destination.BucketARN = "arn:aws:sqs:::q" }, expErr: "not an S3 bucket ARN"},
 		{name: "unknown time zone", mutate: func(s *stream.Stream) { s.Destination.CustomTimeZone = stream.String("Mars/Base") }, expErr: "Mars/Base"},
 		{name: "unsupported processor", mutate: func(s *stream.Stream) {
-			s.Destination.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{{Type: "Lambda"}}}
-		}, expErr: "processor Lambda is not supported"},
+			s.Destination.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{{Type: "RecordDeAggregation"}}}
+		}, expErr: "processor type RecordDeAggregation is not supported"},
+		{name: "Lambda without a plugin runtime", mutate: func(s *stream.Stream) {
+			s.Destination.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{{Type: "Lambda",
+				Parameters: []stream.ProcessorParameter{{ParameterName: "LambdaArn", ParameterValue: "arn:aws:lambda:us-east-1:000000000000:function:f"}}}}}
+		}, expErr: "no plugin runtime is configured"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 package deliver
 
 import (
+	"context"
 	"encoding/base64"
 	"fmt"
 	"time"
@@ -29,12 +30,14 @@ type settings struct {
 	format     compress.Format
 	ext        string
 	delimiter  []byte // appended after every record; nil = none
+	lambdas    []lambdaStep
 	kmsKeyID   string
 	hints      buffer.Hints
 }
 
-// compile turns a stored stream into delivery settings.
-func compile(s *stream.Stream) (*settings, error) {
+// compile turns a stored stream into delivery settings, resolving its
+// Lambda processors through tr.
+func compile(ctx context.Context, s *stream.Stream, tr Transforms) (*settings, error) {
 	d := stream.WithDefaults(s.Destination)
 	bucket, err := objstore.BucketFromARN(d.BucketARN)
 	if err != nil {
@@ -91,25 +94,20 @@ func compile(s *stream.Stream) (*settings, error) {
 	if kms := d.EncryptionConfiguration.KMSEncryptionConfig; kms != nil {
 		st.kmsKeyID = kms.AWSKMSKeyARN
 	}
-	if stream.ProcessingEnabled(&d) {
-		for _, p := range d.ProcessingConfiguration.Processors {
-			if p.Type != "AppendDelimiterToRecord" {
-				return nil, fmt.Errorf("stream %s: processor %s is not supported", s.Name, p.Type)
-			}
-			st.delimiter = []byte("\n")
-			for _, par := range p.Parameters {
-				if par.ParameterName == "Delimiter" {
-					// Firehose documents no parameter for this processor; the
-					// Delimiter parameter of RecordDeAggregation is base64, so a
-					// base64 value is decoded and anything else is taken literally.
-					if b, err := base64.StdEncoding.DecodeString(par.ParameterValue); err == nil && len(b) > 0 {
-						st.delimiter = b
-					} else {
-						st.delimiter = []byte(par.ParameterValue)
-					}
-				}
-			}
-		}
+	st.lambdas, st.delimiter, err = compileProcessors(ctx, &d, tr)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: ProcessingConfiguration.%w", s.Name, err)
 	}
 	return st, nil
+}
+
+// decodeDelimiter reads AppendDelimiterToRecord's Delimiter parameter.
+// Firehose documents no parameter for this processor; the Delimiter
+// parameter of RecordDeAggregation is base64, so a base64 value is decoded
+// and anything else is taken literally.
+func decodeDelimiter(v string) []byte {
+	if b, err := base64.StdEncoding.DecodeString(v); err == nil && len(b) > 0 {
+		return b
+	}
+	return []byte(v)
 }

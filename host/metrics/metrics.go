@@ -39,6 +39,14 @@ type Stream struct {
 	UnackedRecords uint64
 	// OldestUndelivered is the arrival of the oldest record not yet stored (zero: none).
 	OldestUndelivered time.Time
+	// ProcessingCalls and ProcessingFailures count plugin invocations and the failed ones.
+	ProcessingCalls, ProcessingFailures int64
+	// ProcessingSeconds is the time spent in invocations.
+	ProcessingSeconds float64
+	// ProcessedRecords and ProcessedBytes count Ok results.
+	ProcessedRecords, ProcessedBytes int64
+	// DroppedRecords and ProcessingFailedRecords count Dropped results and records sent to the error output.
+	DroppedRecords, ProcessingFailedRecords int64
 }
 
 // Source lists the streams' counters; it is called at every scrape.
@@ -128,13 +136,20 @@ var (
 	descWALBytes         = prometheus.NewDesc("wasmhose_wal_bytes", "Size of the stream's write-ahead log on disk.", []string{"stream"}, nil)
 	descWALSegments      = prometheus.NewDesc("wasmhose_wal_segments", "Segment files of the stream's write-ahead log.", []string{"stream"}, nil)
 	descWALUnacked       = prometheus.NewDesc("wasmhose_wal_unacked_records", "Records in the write-ahead log not yet stored.", []string{"stream"}, nil)
+	descProcCalls        = prometheus.NewDesc("wasmhose_execute_processing_calls_total", "Plugin invocations by result; success/(success+failure) is Firehose's ExecuteProcessing.Success.", []string{"stream", "result"}, nil)
+	descProcSeconds      = prometheus.NewDesc("wasmhose_execute_processing_seconds_total", "Time spent in plugin invocations; divided by calls it is Firehose's ExecuteProcessing.Duration.", []string{"stream"}, nil)
+	descProcRecords      = prometheus.NewDesc("wasmhose_succeed_processing_records_total", "Records a plugin returned Ok (Firehose: SucceedProcessing.Records).", []string{"stream"}, nil)
+	descProcBytes        = prometheus.NewDesc("wasmhose_succeed_processing_bytes_total", "Bytes of Ok results (Firehose: SucceedProcessing.Bytes).", []string{"stream"}, nil)
+	descDropped          = prometheus.NewDesc("wasmhose_dropped_records_total", "Records a plugin returned Dropped.", []string{"stream"}, nil)
+	descProcFailed       = prometheus.NewDesc("wasmhose_processing_failed_records_total", "Records written to the processing-failed error output.", []string{"stream"}, nil)
 	descStreams          = prometheus.NewDesc("wasmhose_streams", "Active delivery streams (Firehose: ResourceCount).", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIncomingRecords, descIncomingBytes, descDeliveredRecords, descDeliveredBytes, descObjects,
-		descStoreCalls, descFreshness, descBufferedRecords, descBufferedBytes, descWALBytes, descWALSegments, descWALUnacked, descStreams} {
+		descStoreCalls, descFreshness, descBufferedRecords, descBufferedBytes, descWALBytes, descWALSegments, descWALUnacked, descStreams,
+		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed} {
 		ch <- d
 	}
 }
@@ -168,5 +183,12 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descWALBytes, float64(s.LogBytes))
 		gauge(descWALSegments, float64(s.LogSegments))
 		gauge(descWALUnacked, float64(s.UnackedRecords))
+		counter(descProcCalls, s.ProcessingCalls-s.ProcessingFailures, "success")
+		counter(descProcCalls, s.ProcessingFailures, "failure")
+		ch <- prometheus.MustNewConstMetric(descProcSeconds, prometheus.CounterValue, s.ProcessingSeconds, s.Name)
+		counter(descProcRecords, s.ProcessedRecords)
+		counter(descProcBytes, s.ProcessedBytes)
+		counter(descDropped, s.DroppedRecords)
+		counter(descProcFailed, s.ProcessingFailedRecords)
 	}
 }

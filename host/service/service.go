@@ -53,6 +53,9 @@ type Options struct {
 	MaxStreams int
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Transforms resolves Lambda processors to Wasm plugins; nil refuses
+	// streams with Lambda processors.
+	Transforms deliver.Transforms
 }
 
 // entry is a stream and its pipeline (nil until ACTIVE).
@@ -143,16 +146,32 @@ func New(opts Options) (*Service, error) {
 
 func (svc *Service) openPipeline(s *stream.Stream) (*deliver.Pipeline, error) {
 	return deliver.Open(s, deliver.Options{
-		LogDir:    svc.logDir(s),
-		Log:       svc.opts.Log,
-		Store:     svc.opts.Store,
-		Logger:    svc.opts.Logger,
-		Workers:   svc.opts.Workers,
-		RetryBase: svc.opts.RetryBase,
-		RetryMax:  svc.opts.RetryMax,
-		Now:       svc.opts.Now,
-		LogsDir:   filepath.Join(svc.opts.DataDir, "logs"),
+		LogDir:     svc.logDir(s),
+		Log:        svc.opts.Log,
+		Store:      svc.opts.Store,
+		Logger:     svc.opts.Logger,
+		Workers:    svc.opts.Workers,
+		RetryBase:  svc.opts.RetryBase,
+		RetryMax:   svc.opts.RetryMax,
+		Now:        svc.opts.Now,
+		LogsDir:    filepath.Join(svc.opts.DataDir, "logs"),
+		Transforms: svc.opts.Transforms,
 	})
+}
+
+// checkFunctions resolves every Lambda processor's function, so that a
+// LambdaArn naming no installed plugin fails the request, not a later
+// delivery.
+func (svc *Service) checkFunctions(ctx context.Context, d *stream.ExtendedS3DestinationConfiguration, field string) error {
+	for _, arn := range stream.LambdaFunctions(d) {
+		if svc.opts.Transforms == nil {
+			return apierror.InvalidArgument("%s.ProcessingConfiguration: %s: this service has no plugin runtime", field, arn)
+		}
+		if _, err := svc.opts.Transforms.Resolve(ctx, arn); err != nil {
+			return apierror.InvalidArgument("%s.ProcessingConfiguration: Lambda function %s is not available: %v", field, arn, err)
+		}
+	}
+	return nil
 }
 
 // bucketOf returns the bucket name of a bucket ARN.
@@ -178,6 +197,9 @@ func (svc *Service) Create(ctx context.Context, in *stream.CreateInput) (string,
 		dest = *in.ExtendedS3DestinationConfiguration
 	} else {
 		dest = stream.FromS3(in.S3DestinationConfiguration)
+	}
+	if err := svc.checkFunctions(ctx, &dest, "ExtendedS3DestinationConfiguration"); err != nil {
+		return "", err
 	}
 	now := svc.opts.Now().UTC()
 	s := &stream.Stream{
@@ -436,6 +458,9 @@ func (svc *Service) Update(ctx context.Context, in *stream.UpdateInput) error {
 	}
 	next, err := stream.Merge(cur.Destination, in)
 	if err != nil {
+		return err
+	}
+	if err := svc.checkFunctions(ctx, &next, "ExtendedS3DestinationUpdate"); err != nil {
 		return err
 	}
 	cur.Destination = next

@@ -294,9 +294,16 @@ func TestCreateErrors(t *testing.T) {
 		{name: "hints given alone", in: input("hints", func(d *stream.ExtendedS3DestinationConfiguration) {
 			d.BufferingHints = &stream.BufferingHints{SizeInMBs: stream.Int(2)}
 		}), expTyp: apierror.TypeInvalidArgument, expMsg: "SizeInMBs and IntervalInSeconds must be specified together"},
-		{name: "unsupported processor", in: input("lambda", func(d *stream.ExtendedS3DestinationConfiguration) {
-			d.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{{Type: "Lambda"}}}
+		{name: "unsupported processor", in: input("deagg", func(d *stream.ExtendedS3DestinationConfiguration) {
+			d.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{{Type: "RecordDeAggregation"}}}
 		}), expTyp: apierror.TypeInvalidArgument, expMsg: "not available in this wasmhose build"},
+		{name: "Lambda without LambdaArn", in: input("lambda", func(d *stream.ExtendedS3DestinationConfiguration) {
+			d.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{{Type: "Lambda"}}}
+		}), expTyp: apierror.TypeInvalidArgument, expMsg: "needs the LambdaArn parameter"},
+		{name: "Lambda without a plugin runtime", in: input("lambda2", func(d *stream.ExtendedS3DestinationConfiguration) {
+			d.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{{Type: "Lambda",
+				Parameters: []stream.ProcessorParameter{{ParameterName: "LambdaArn", ParameterValue: "arn:aws:lambda:us-east-1:000000000000:function:f"}}}}}
+		}), expTyp: apierror.TypeInvalidArgument, expMsg: "no plugin runtime"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

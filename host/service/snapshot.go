@@ -43,6 +43,14 @@ func (svc *Service) Snapshot() []metrics.Stream {
 			LogSegments:       st.Log.Segments,
 			UnackedRecords:    st.Log.Unacked,
 			OldestUndelivered: st.Log.OldestUnackedArrival,
+
+			ProcessingCalls:         st.ProcessingCalls,
+			ProcessingFailures:      st.ProcessingFailures,
+			ProcessingSeconds:       float64(st.ProcessingNanos) / 1e9,
+			ProcessedRecords:        st.ProcessedRecords,
+			ProcessedBytes:          st.ProcessedBytes,
+			DroppedRecords:          st.DroppedRecords,
+			ProcessingFailedRecords: st.ProcessingFailedRecords,
 		})
 	}
 	return out

@@ -1,9 +1,11 @@
 package stream
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -347,17 +349,101 @@ func ValidateDestination(d *ExtendedS3DestinationConfiguration, field string) er
 	}
 	if ProcessingEnabled(d) {
 		for i, p := range d.ProcessingConfiguration.Processors {
-			if p.Type != "AppendDelimiterToRecord" {
-				return apierror.InvalidArgument("%s.ProcessingConfiguration.Processors[%d]: processor type %s is not available in this wasmhose build yet (AppendDelimiterToRecord is)", field, i, p.Type)
-			}
+			params := map[string]string{}
 			for _, par := range p.Parameters {
-				if par.ParameterName != "Delimiter" {
-					return apierror.InvalidArgument("%s.ProcessingConfiguration.Processors[%d]: parameter %s does not apply to AppendDelimiterToRecord", field, i, par.ParameterName)
+				params[par.ParameterName] = par.ParameterValue
+			}
+			switch p.Type {
+			case "AppendDelimiterToRecord":
+				for name := range params {
+					if name != "Delimiter" {
+						return apierror.InvalidArgument("%s.ProcessingConfiguration.Processors[%d]: parameter %s does not apply to AppendDelimiterToRecord", field, i, name)
+					}
 				}
+			case "Lambda":
+				for name := range params {
+					switch name {
+					case "LambdaArn", "NumberOfRetries", "RoleArn", "BufferSizeInMBs", "BufferIntervalInSeconds":
+					default:
+						return apierror.InvalidArgument("%s.ProcessingConfiguration.Processors[%d]: parameter %s does not apply to Lambda", field, i, name)
+					}
+				}
+				if err := ValidateLambdaParameters(params); err != nil {
+					return apierror.InvalidArgument("%s.ProcessingConfiguration.Processors[%d]: %v", field, i, err)
+				}
+			default:
+				return apierror.InvalidArgument("%s.ProcessingConfiguration.Processors[%d]: processor type %s is not available in this wasmhose build yet (Lambda and AppendDelimiterToRecord are)", field, i, p.Type)
 			}
 		}
 	}
 	return nil
+}
+
+// LambdaFunctions returns the LambdaArn of every Lambda processor of an
+// enabled processing configuration, in order.
+func LambdaFunctions(d *ExtendedS3DestinationConfiguration) []string {
+	if !ProcessingEnabled(d) {
+		return nil
+	}
+	var arns []string
+	for _, p := range d.ProcessingConfiguration.Processors {
+		if p.Type != "Lambda" {
+			continue
+		}
+		for _, par := range p.Parameters {
+			if par.ParameterName == "LambdaArn" {
+				arns = append(arns, par.ParameterValue)
+			}
+		}
+	}
+	return arns
+}
+
+// ValidateLambdaParameters checks a Lambda processor's parameters (without
+// resolving the function): LambdaArn present and well formed,
+// NumberOfRetries 0–300, BufferSizeInMBs 0.2–3, BufferIntervalInSeconds 60–900.
+func ValidateLambdaParameters(params map[string]string) error {
+	arn, ok := params["LambdaArn"]
+	if !ok {
+		return errors.New("a Lambda processor needs the LambdaArn parameter")
+	}
+	if _, _, err := ParseLambdaARN(arn); err != nil {
+		return err
+	}
+	if v, ok := params["NumberOfRetries"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 300 {
+			return fmt.Errorf("NumberOfRetries %q must be a whole number from 0 to 300", v)
+		}
+	}
+	if v, ok := params["BufferSizeInMBs"]; ok {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f < 0.2 || f > 3 {
+			return fmt.Errorf("BufferSizeInMBs %q must be a number from 0.2 to 3", v)
+		}
+	}
+	if v, ok := params["BufferIntervalInSeconds"]; ok {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 60 || n > 900 {
+			return fmt.Errorf("BufferIntervalInSeconds %q must be a whole number from 60 to 900", v)
+		}
+	}
+	return nil
+}
+
+// ParseLambdaARN splits arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>].
+func ParseLambdaARN(arn string) (name, qualifier string, err error) {
+	parts := strings.Split(arn, ":")
+	if len(parts) < 7 || len(parts) > 8 || parts[0] != "arn" || parts[2] != "lambda" || parts[5] != "function" || parts[6] == "" {
+		return "", "", fmt.Errorf("LambdaArn %q is not a Lambda function ARN (arn:aws:lambda:<region>:<account>:function:<name>[:<version>])", arn)
+	}
+	if len(parts) == 8 {
+		if parts[7] == "" {
+			return "", "", fmt.Errorf("LambdaArn %q has an empty qualifier", arn)
+		}
+		qualifier = parts[7]
+	}
+	return parts[6], qualifier, nil
 }
 
 // ValidateTagKeys checks UntagDeliveryStream's TagKeys list.

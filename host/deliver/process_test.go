@@ -1,0 +1,184 @@
+package deliver_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wasmhose/wasmhose/host/deliver"
+	"github.com/wasmhose/wasmhose/host/stream"
+	wasmrt "github.com/wasmhose/wasmhose/runtime"
+)
+
+// kitchenResolver resolves every Lambda ARN to the runtime's "kitchen"
+// fixture, a Go Wasm plugin whose behaviour each record picks ("drop",
+// "fail", "loop", "oom", "panic", anything else: prefixed copy).
+type kitchenResolver struct {
+	rt *wasmrt.Runtime
+
+	mu      sync.Mutex
+	plugins map[string]*wasmrt.Plugin
+}
+
+func newKitchenResolver(t testing.TB) *kitchenResolver {
+	t.Helper()
+	ctx := context.Background()
+	cache := filepath.Join(os.TempDir(), "wasmhose-deliver-test-cache")
+	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(2).WithBatchTimeout(500*time.Millisecond).
+		WithMemoryLimitPages(256).WithCompilationCacheDir(cache))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &kitchenResolver{rt: rt, plugins: map[string]*wasmrt.Plugin{}}
+	t.Cleanup(func() { _ = rt.Close(context.Background()) })
+	return r
+}
+
+func (r *kitchenResolver) Resolve(ctx context.Context, arn string) (wasmrt.Transformer, error) {
+	name, _, err := stream.ParseLambdaARN(arn)
+	if err != nil {
+		return nil, err
+	}
+	if name != "kitchen" {
+		return nil, errors.New("no such plugin")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if p, ok := r.plugins[arn]; ok {
+		return p, nil
+	}
+	wasm, err := os.ReadFile(filepath.Join("..", "..", "runtime", "testdata", "kitchen", "kitchen.wasm"))
+	if err != nil {
+		return nil, err
+	}
+	p, err := r.rt.Load(ctx, name, wasm, []byte(`{"prefix":"T:"}`))
+	if err != nil {
+		return nil, err
+	}
+	r.plugins[arn] = p
+	return p, nil
+}
+
+const kitchenARN = "arn:aws:lambda:us-east-1:000000000000:function:kitchen"
+
+func lambdaStream(name string, params ...stream.ProcessorParameter) *stream.Stream {
+	return newStream(name, func(d *stream.ExtendedS3DestinationConfiguration) {
+		d.Prefix = stream.String("data/")
+		d.ErrorOutputPrefix = stream.String("errors/!{firehose:error-output-type}/")
+		d.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{
+			{Type: "Lambda", Parameters: append([]stream.ProcessorParameter{{ParameterName: "LambdaArn", ParameterValue: kitchenARN}}, params...)},
+			{Type: "AppendDelimiterToRecord"},
+		}}
+	})
+}
+
+type failedDoc struct {
+	AttemptsMade           int    `json:"attemptsMade"`
+	ArrivalTimestamp       int64  `json:"arrivalTimestamp"`
+	ErrorCode              string `json:"errorCode"`
+	ErrorMessage           string `json:"errorMessage"`
+	AttemptEndingTimestamp int64  `json:"attemptEndingTimestamp"`
+	RawData                []byte `json:"rawData"`
+	LambdaARN              string `json:"lambdaARN"`
+}
+
+// split returns the data and error objects' contents.
+func split(t *testing.T, objs []object) (data string, errs []failedDoc) {
+	t.Helper()
+	for _, o := range objs {
+		switch {
+		case strings.HasPrefix(o.Key, "data/"):
+			data += string(o.Body)
+		case strings.HasPrefix(o.Key, "errors/processing-failed/"):
+			for _, l := range strings.Split(strings.TrimSuffix(string(o.Body), "\n"), "\n") {
+				var d failedDoc
+				if err := json.Unmarshal([]byte(l), &d); err != nil {
+					t.Fatalf("error record %q: %v", l, err)
+				}
+				errs = append(errs, d)
+			}
+		default:
+			t.Fatalf("unexpected object %s", o.Key)
+		}
+	}
+	return data, errs
+}
+
+func TestLambdaProcessorRunsThePlugin(t *testing.T) {
+	local := newLocal(t)
+	p := open(t, lambdaStream("lam"), deliver.Options{LogDir: t.TempDir(), Store: local, Transforms: newKitchenResolver(t), Now: newClock(t0).Now})
+	put(t, p, []byte("a"), []byte("drop"), []byte("fail"), []byte("b"))
+	p.Flush()
+	waitFor(t, "the batch processed", func() bool { st := p.Stats(); return st.ErrorObjects == 1 && st.DeliveredObjects == 1 })
+	data, errs := split(t, objects(t, local))
+	if data != "T:a\nT:b\n" {
+		t.Fatalf("data object %q", data)
+	}
+	if len(errs) != 1 || string(errs[0].RawData) != "fail" || errs[0].ErrorCode != "Lambda.ProcessingFailedStatus" ||
+		errs[0].ErrorMessage != "record asked to fail" || errs[0].AttemptsMade != 1 || errs[0].LambdaARN != kitchenARN ||
+		errs[0].ArrivalTimestamp != t0.UnixMilli() {
+		t.Fatalf("error records %+v", errs)
+	}
+	st := p.Stats()
+	if st.DroppedRecords != 1 || st.ProcessingFailedRecords != 1 || st.ProcessedRecords != 2 || st.DeliveredRecords != 2 || st.Log.Unacked != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestHostilePluginIsContained(t *testing.T) {
+	tests := []struct {
+		name    string
+		record  string
+		expCode string
+	}{
+		{"infinite loop", "loop", "Lambda.FunctionError"},
+		{"memory bomb", "oom", "Lambda.FunctionError"},
+		{"panic", "panic", "Lambda.FunctionError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			local := newLocal(t)
+			p := open(t, lambdaStream("hostile", stream.ProcessorParameter{ParameterName: "NumberOfRetries", ParameterValue: "1"}),
+				deliver.Options{LogDir: t.TempDir(), Store: local, Transforms: newKitchenResolver(t)})
+			put(t, p, []byte("x"), []byte(tt.record))
+			p.Flush()
+			waitFor(t, "the failed batch in the error output", func() bool { return p.Stats().ErrorObjects == 1 })
+			// The stream goes on delivering.
+			put(t, p, []byte("after"))
+			p.Flush()
+			waitFor(t, "the next batch delivered", func() bool { return p.Stats().DeliveredObjects == 1 })
+			data, errs := split(t, objects(t, local))
+			if data != "T:after\n" {
+				t.Fatalf("data %q", data)
+			}
+			if len(errs) != 2 {
+				t.Fatalf("%d error records, want the whole failed batch (2)", len(errs))
+			}
+			for _, e := range errs {
+				if e.ErrorCode != tt.expCode || e.AttemptsMade != 2 || e.ErrorMessage == "" {
+					t.Fatalf("error record %+v", e)
+				}
+			}
+			if st := p.Stats(); st.ProcessingFailures != 2 || st.Log.Unacked != 0 {
+				t.Fatalf("stats %+v", st)
+			}
+		})
+	}
+}
+
+func TestUnknownFunctionFailsAtOpen(t *testing.T) {
+	s := newStream("nofn", func(d *stream.ExtendedS3DestinationConfiguration) {
+		d.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{
+			{Type: "Lambda", Parameters: []stream.ProcessorParameter{{ParameterName: "LambdaArn", ParameterValue: "arn:aws:lambda:us-east-1:000000000000:function:nope"}}}}}
+	})
+	_, err := deliver.Open(s, deliver.Options{LogDir: t.TempDir(), Store: newLocal(t), Transforms: newKitchenResolver(t)})
+	if err == nil || !strings.Contains(err.Error(), "no such plugin") {
+		t.Fatalf("Open = %v", err)
+	}
+}
