@@ -111,7 +111,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		return err
 	}
 	m := metrics.New(svc.Snapshot)
-	srv := api.New(svc, api.Options{Logger: logger, Observer: m})
+	srv := api.New(svc, api.Options{Logger: logger, Observer: m, LoopbackOnly: isLoopback(cfg.Listen)})
 	srv.Echo().GET("/metrics", echo.WrapHandler(m.Handler()))
 	srv.Echo().GET("/readyz", func(c echo.Context) error {
 		rctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
@@ -179,4 +179,17 @@ func openStore(ctx context.Context, cfg config.Config) (objstore.Store, error) {
 	default:
 		return objstore.NewLocal(filepath.Join(cfg.DataDir, "s3"))
 	}
+}
+
+// isLoopback reports whether a listen address binds loopback only.
+func isLoopback(listen string) bool {
+	host, _, err := net.SplitHostPort(listen)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"reflect"
 	"strings"
@@ -88,6 +89,25 @@ type Options struct {
 	Health func() error
 	// Observer receives each finished Firehose API request; nil drops them.
 	Observer Observer
+	// LoopbackOnly refuses requests whose Host header names anything but
+	// a loopback address or localhost. A service bound to loopback sets it,
+	// so a web page elsewhere cannot reach the unauthenticated console and
+	// API through DNS rebinding.
+	LoopbackOnly bool
+}
+
+// loopbackHost reports whether a Host header names this machine.
+func loopbackHost(hostport string) bool {
+	host := hostport
+	if h, _, err := net.SplitHostPort(hostport); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // Observer is told about each finished Firehose API request: its operation,
@@ -136,6 +156,17 @@ func New(b Backend, o Options) *Server {
 		return err
 	}}))
 	e.HTTPErrorHandler = s.errorHandler
+	if o.LoopbackOnly {
+		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+			return func(c echo.Context) error {
+				if !loopbackHost(c.Request().Host) {
+					return s.writeError(c, &apierror.Error{Type: apierror.TypeAccessDenied, Status: http.StatusForbidden,
+						Message: "This service listens on loopback and accepts requests for localhost only (Host " + c.Request().Host + ")."})
+				}
+				return next(c)
+			}
+		})
+	}
 	e.POST("/", s.dispatch)
 	e.GET("/healthz", s.healthz)
 	return s
