@@ -30,6 +30,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the delivery-stream service", runServe},
 		{"bench", "drive PutRecordBatch load against a Firehose endpoint and check delivery", runBench},
+		{"plugin", "install, list, inspect and remove transform plugins (Lambda functions)", runPlugin},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			_, _ = io.WriteString(stdout, "wasmhose "+version+"\n")
 			return 0

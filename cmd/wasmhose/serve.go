@@ -24,8 +24,11 @@ import (
 	"github.com/wasmhose/wasmhose/host/console"
 	"github.com/wasmhose/wasmhose/host/metrics"
 	"github.com/wasmhose/wasmhose/host/objstore"
+	"github.com/wasmhose/wasmhose/host/pluginstore"
 	"github.com/wasmhose/wasmhose/host/service"
 	"github.com/wasmhose/wasmhose/host/wal"
+	"github.com/wasmhose/wasmhose/plugins"
+	wasmrt "github.com/wasmhose/wasmhose/runtime"
 )
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -98,14 +101,30 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 	if err != nil {
 		return err
 	}
+	// Transform plugins: one Wasm runtime for the process, sharing the
+	// compilation cache with `wasmhose plugin`.
+	pluginDir := filepath.Join(cfg.DataDir, pluginstore.DirName)
+	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().
+		WithCompilationCacheDir(pluginstore.CompilationCacheDir(pluginDir)).
+		WithLogger(logger.With("component", "plugin")))
+	if err != nil {
+		return fmt.Errorf("plugin runtime: %w", err)
+	}
+	defer rt.Close(context.Background())
+	plugs, err := pluginstore.Open(pluginDir, plugins.Catalogue(), rt, logger)
+	if err != nil {
+		return err
+	}
+	defer plugs.Close(context.Background()) // after the service: deferred calls run last-in first-out
 	svc, err := service.New(service.Options{
-		DataDir:   cfg.DataDir,
-		Region:    cfg.Region,
-		AccountID: cfg.AccountID,
-		Store:     store,
-		Logger:    logger,
-		Log:       wal.Options{SegmentBytes: cfg.WAL.SegmentBytes, NoSync: cfg.WAL.NoSync},
-		Workers:   cfg.Delivery.Workers,
+		DataDir:    cfg.DataDir,
+		Region:     cfg.Region,
+		AccountID:  cfg.AccountID,
+		Store:      store,
+		Logger:     logger,
+		Log:        wal.Options{SegmentBytes: cfg.WAL.SegmentBytes, NoSync: cfg.WAL.NoSync},
+		Workers:    cfg.Delivery.Workers,
+		Transforms: plugs,
 	})
 	if err != nil {
 		return err
