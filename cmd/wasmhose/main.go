@@ -2,6 +2,7 @@
 //
 //	wasmhose serve   [--listen ADDR] [--data-dir DIR] [--config FILE] [--log-level LEVEL]
 //	wasmhose bench   drive PutRecordBatch load against any Firehose endpoint
+//	wasmhose plugin  install, list, inspect and remove transform plugins
 //	wasmhose version
 //
 // main is thin: run parses the arguments and returns the exit code, so the
