@@ -165,7 +165,9 @@ func TestHostilePluginIsContained(t *testing.T) {
 					t.Fatalf("error record %+v", e)
 				}
 			}
-			if st := p.Stats(); st.ProcessingFailures != 2 || st.Log.Unacked != 0 {
+			// At least the two attempts of the failed batch; under -race a
+			// fresh instance can also miss the short deadline once.
+			if st := p.Stats(); st.ProcessingFailures < 2 || st.Log.Unacked != 0 {
 				t.Fatalf("stats %+v", st)
 			}
 		})
