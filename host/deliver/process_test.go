@@ -30,7 +30,7 @@ func newKitchenResolver(t testing.TB) *kitchenResolver {
 	t.Helper()
 	ctx := context.Background()
 	cache := filepath.Join(os.TempDir(), "wasmhose-deliver-test-cache")
-	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(2).WithBatchTimeout(500*time.Millisecond).
+	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(2).WithBatchTimeout(2*time.Second).
 		WithMemoryLimitPages(256).WithCompilationCacheDir(cache))
 	if err != nil {
 		t.Fatal(err)
