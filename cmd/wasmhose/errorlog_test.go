@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +56,16 @@ func TestDeliveryErrorsAreLoggedAndRetried(t *testing.T) {
 		line["destination"] != "arn:aws:s3:::blocked-bucket" || line["deliveryStreamVersionId"] != float64(1) ||
 		!strings.HasPrefix(line["errorCode"].(string), "S3.") && line["errorCode"] != "InternalError" || line["message"] == "" {
 		t.Fatalf("error record %v", line)
+	}
+	// /readyz names the stream whose store is unreachable.
+	resp, err := http.Get("http://" + ts.addr + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "stream logged") {
+		t.Fatalf("/readyz while blocked = %d %q", resp.StatusCode, body)
 	}
 	if err := os.Remove(blocker); err != nil {
 		t.Fatal(err)

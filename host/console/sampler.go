@@ -32,6 +32,10 @@ type Point struct {
 	Success *float64 `json:"success"`
 	// BufferedRecords is the number of records in the open buffer at T.
 	BufferedRecords int `json:"bufferedRecords"`
+	// PluginLatency is the mean duration in milliseconds of the plugin
+	// invocations in the interval (Firehose: ExecuteProcessing.Duration);
+	// nil (JSON null) when the interval had none.
+	PluginLatency *float64 `json:"pluginLatency"`
 }
 
 // counters are the cumulative values a Point's rates are computed from.
@@ -39,6 +43,8 @@ type counters struct {
 	incomingRecords, incomingBytes   int64
 	deliveredRecords, deliveredBytes int64
 	objects, failedStores            int64
+	procCalls                        int64
+	procSeconds                      float64
 }
 
 func countersOf(s metrics.Stream) counters {
@@ -49,6 +55,8 @@ func countersOf(s metrics.Stream) counters {
 		deliveredBytes:   s.DeliveredBytes,
 		objects:          s.DeliveredObjects,
 		failedStores:     s.FailedStoreCalls,
+		procCalls:        s.ProcessingCalls,
+		procSeconds:      s.ProcessingSeconds,
 	}
 }
 
@@ -168,6 +176,14 @@ func point(now time.Time, dt float64, prev, cur counters, st metrics.Stream) Poi
 		Objects:          rate(prev.objects, cur.objects),
 		Freshness:        freshness(now, st),
 		BufferedRecords:  st.BufferedRecords,
+	}
+	if calls := increase(prev.procCalls, cur.procCalls); calls > 0 {
+		secs := cur.procSeconds
+		if cur.procCalls >= prev.procCalls {
+			secs -= prev.procSeconds
+		}
+		v := max(0, secs) * 1000 / float64(calls)
+		p.PluginLatency = &v
 	}
 	ok := increase(prev.objects, cur.objects)
 	failed := increase(prev.failedStores, cur.failedStores)

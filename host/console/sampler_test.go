@@ -71,6 +71,19 @@ func TestSamplerRates(t *testing.T) {
 			},
 		},
 		{
+			name: "plugin latency is the mean invocation time in the interval; null without invocations",
+			steps: []step{
+				{0, []metrics.Stream{{Name: "a", ProcessingCalls: 10, ProcessingSeconds: 1}}},
+				{5 * time.Second, []metrics.Stream{{Name: "a", ProcessingCalls: 14, ProcessingSeconds: 1.02}}},
+				{10 * time.Second, []metrics.Stream{{Name: "a", ProcessingCalls: 14, ProcessingSeconds: 1.02}}},
+			},
+			stream: "a",
+			exp: []Point{
+				{T: t0.Add(5 * time.Second).UnixMilli(), PluginLatency: ptr(5)},
+				{T: t0.Add(10 * time.Second).UnixMilli()},
+			},
+		},
+		{
 			name: "freshness is the age of the oldest undelivered record; gauges are copied",
 			steps: []step{
 				{0, []metrics.Stream{{Name: "a"}}},
@@ -126,6 +139,9 @@ func samePoint(a, b Point) bool {
 	if (a.Success == nil) != (b.Success == nil) || a.Success != nil && !near(*a.Success, *b.Success) {
 		return false
 	}
+	if (a.PluginLatency == nil) != (b.PluginLatency == nil) || a.PluginLatency != nil && !near(*a.PluginLatency, *b.PluginLatency) {
+		return false
+	}
 	return a.T == b.T && near(a.IncomingRecords, b.IncomingRecords) && near(a.IncomingBytes, b.IncomingBytes) &&
 		near(a.DeliveredRecords, b.DeliveredRecords) && near(a.DeliveredBytes, b.DeliveredBytes) &&
 		near(a.Objects, b.Objects) && near(a.Freshness, b.Freshness) && a.BufferedRecords == b.BufferedRecords
@@ -136,8 +152,12 @@ func show(p Point) string {
 	if p.Success != nil {
 		success = fmt.Sprint(*p.Success)
 	}
-	return fmt.Sprintf("{T:%d in:%g/%gB out:%g/%gB objects:%g freshness:%g success:%s buffered:%d}",
-		p.T, p.IncomingRecords, p.IncomingBytes, p.DeliveredRecords, p.DeliveredBytes, p.Objects, p.Freshness, success, p.BufferedRecords)
+	latency := "null"
+	if p.PluginLatency != nil {
+		latency = fmt.Sprint(*p.PluginLatency)
+	}
+	return fmt.Sprintf("{T:%d in:%g/%gB out:%g/%gB objects:%g freshness:%g success:%s buffered:%d latency:%s}",
+		p.T, p.IncomingRecords, p.IncomingBytes, p.DeliveredRecords, p.DeliveredBytes, p.Objects, p.Freshness, success, p.BufferedRecords, latency)
 }
 
 func TestSamplerDropsDeletedStreams(t *testing.T) {

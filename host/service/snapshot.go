@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 
 	"github.com/wasmhose/wasmhose/host/deliver"
 	"github.com/wasmhose/wasmhose/host/metrics"
+	"github.com/wasmhose/wasmhose/host/stream"
 )
 
 // Snapshot returns every ACTIVE stream's counters, sorted by name; it is the
@@ -56,8 +59,9 @@ func (svc *Service) Snapshot() []metrics.Stream {
 	return out
 }
 
-// Ready reports why the service cannot serve, or nil: it is closing, or a
-// stream's destination bucket is unreachable.
+// Ready reports why the service cannot serve, or nil: it is closing, the
+// write-ahead log folder is not writable, a stream's destination bucket is
+// unreachable, or a stream's plugin cannot be loaded.
 func (svc *Service) Ready(ctx context.Context) error {
 	svc.mu.Lock()
 	if svc.closing {
@@ -65,13 +69,29 @@ func (svc *Service) Ready(ctx context.Context) error {
 		return errors.New("shutting down")
 	}
 	buckets := map[string]string{}
+	functions := map[string]string{}
 	for n, e := range svc.streams {
 		if e.s.Status == "ACTIVE" {
 			buckets[e.s.Destination.BucketARN] = n
+			for _, arn := range stream.LambdaFunctions(&e.s.Destination) {
+				functions[arn] = n
+			}
 		}
 	}
 	svc.mu.Unlock()
 	var errs []error
+	if err := writable(filepath.Join(svc.opts.DataDir, "wal")); err != nil {
+		errs = append(errs, fmt.Errorf("write-ahead log: %w", err))
+	}
+	for arn, name := range functions {
+		if svc.opts.Transforms == nil {
+			errs = append(errs, fmt.Errorf("stream %s: no plugin runtime for %s", name, arn))
+			continue
+		}
+		if _, err := svc.opts.Transforms.Resolve(ctx, arn); err != nil {
+			errs = append(errs, fmt.Errorf("stream %s: plugin: %w", name, err))
+		}
+	}
 	for arn, stream := range buckets {
 		b, err := bucketOf(arn)
 		if err != nil {
@@ -92,4 +112,22 @@ func (svc *Service) RecentErrors(name string) ([]deliver.ErrorEvent, error) {
 		return nil, err
 	}
 	return p.RecentErrors(), nil
+}
+
+// writable checks that a file can be created, written, synced and removed
+// in dir.
+func writable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, ".ready-*")
+	if err != nil {
+		return err
+	}
+	name := f.Name()
+	_, werr := f.Write([]byte("ok"))
+	serr := f.Sync()
+	cerr := f.Close()
+	rerr := os.Remove(name)
+	return errors.Join(werr, serr, cerr, rerr)
 }

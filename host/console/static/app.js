@@ -408,6 +408,7 @@
     { key: 'deliveredBytes', title: 'Delivered bytes / s', fmt: v => bytes(v), axis: v => bytes(v), color: '#db2777', floor: 1024 },
     { key: 'freshness', title: 'Data freshness (s)', fmt: secs, color: '#d97706' },
     { key: 'success', title: 'Delivery success', fmt: pct, axis: v => nf0.format(v * 100) + '%', color: '#0891b2', max: 1, emptyText: 'no deliveries in this window', latestLabel: 'last delivery', connectNulls: true },
+    { key: 'pluginLatency', title: 'Plugin latency (ms / invocation)', fmt: v => nf1.format(v) + ' ms', color: '#65a30d', emptyText: 'no plugin invocations in this window', latestLabel: 'last invocation', connectNulls: true },
   ];
 
   function streamPage(name) {
