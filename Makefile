@@ -75,3 +75,25 @@ wasm-fixtures-wat:
 ## sdk-go-check: vet and test the Go SDK module, natively and for wasip1
 sdk-go-check:
 	cd sdk/go && $(GO) vet ./... && GOOS=wasip1 GOARCH=wasm $(GO) vet ./... && $(GO) test ./...
+
+# --- plugins ---
+# The built-in plugins: one Wasm module, plugins/blueprints.wasm, built from
+# plugins/guest (its own module: the SDK and plugins/blueprint, standard
+# library only) and committed, so `go test ./...` never rebuilds it; and
+# plugins/README.md, rendered from the catalogue.
+.PHONY: plugins-wasm plugins-docs plugins-check
+
+## plugins-wasm: rebuild plugins/blueprints.wasm (commit the result)
+plugins-wasm:
+	cd plugins/guest && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o ../blueprints.wasm .
+
+## plugins-docs: render plugins/README.md from the catalogue
+plugins-docs:
+	$(GO) generate ./plugins
+
+## plugins-check: vet the guest (native and wasip1) and fail if the committed module is not what the sources build
+plugins-check:
+	cd plugins/guest && $(GO) vet ./... && GOOS=wasip1 GOARCH=wasm $(GO) vet ./... && $(GO) mod tidy -diff
+	tmp=$$(mktemp) && (cd plugins/guest && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $$tmp .) && \
+		cmp -s $$tmp plugins/blueprints.wasm; st=$$?; rm -f $$tmp; \
+		test $$st -eq 0 || (echo 'plugins-check: plugins/blueprints.wasm is stale: run make plugins-wasm'; exit 1)

@@ -31,7 +31,9 @@ type Plugin struct {
 }
 
 // Option documents one configuration member a user may add to a plugin's
-// bound configuration (the members are merged into its JSON object).
+// bound configuration (the members are merged into its JSON object): its
+// Name, its JSON Type ("boolean", "string"), its Default as a JSON literal
+// (false, "fail") and a one-paragraph Description.
 type Option struct{ Name, Type, Default, Description string }
 
 // Errors of Registry.Add. Each is wrapped with detail; test with errors.Is.
@@ -142,30 +144,47 @@ func builtin(name, summary string, options ...Option) Plugin {
 // newline is the option every built-in plugin takes.
 var newline = Option{
 	Name: "newline", Type: "boolean", Default: "false",
-	Description: `End every non-empty output record with "\n" (appended unless the record already ends with one). ` +
-		"Firehose concatenates records without a delimiter; with this, objects are newline-delimited.",
+	Description: `End every non-empty output record with "\n", unless it already ends with one. ` +
+		"Firehose concatenates records with no delimiter; with this option objects are newline-delimited " +
+		"(JSON Lines), which Athena and most tools need.",
 }
 
-// builtins is the catalogue: one entry per Firehose Lambda blueprint.
+// builtins is the catalogue: one entry per Firehose Lambda blueprint, in
+// the order of the blueprint documentation.
 func builtins() []Plugin {
 	return []Plugin{
 		builtin("process-record",
-			"Returns every record unchanged (Firehose's general processing blueprint).",
+			"Returns every record unchanged: Firehose's general processing blueprint, a starting point.",
 			newline),
 		builtin("apachelog-to-json",
-			"Converts Apache common and combined log lines to JSON objects.",
-			newline),
+			"Converts Apache access log lines (common and combined format) to JSON objects.",
+			newline,
+			Option{
+				Name: "combined", Type: "boolean", Default: "true",
+				Description: `Add the combined format's "referer" and "agent" members when the line has them ` +
+					"(the Firehose blueprint ignores them; false reproduces its output exactly).",
+			}),
 		builtin("apachelog-to-csv",
-			"Converts Apache common log lines to CSV lines.",
-			newline),
+			"Converts Apache access log lines with a time zone to CSV lines.",
+			newline,
+			Option{
+				Name: "combined", Type: "boolean", Default: "false",
+				Description: "Add two columns, referer and agent, from combined-format lines (empty for common-format lines), " +
+					"quoted as RFC 4180 requires. Off by default to keep the blueprint's seven columns.",
+			}),
 		builtin("syslog-to-json",
-			"Converts syslog lines (RFC 3164, and RFC 5424) to JSON objects.",
+			"Converts syslog lines (RFC 3164 as the blueprint does, and RFC 5424) to JSON objects.",
 			newline),
 		builtin("syslog-to-csv",
-			"Converts syslog lines (RFC 3164, and RFC 5424) to CSV lines.",
+			"Converts syslog lines (RFC 3164 as the blueprint does, and RFC 5424) to CSV lines.",
 			newline),
 		builtin("cloudwatch-logs-processor",
-			"Unpacks CloudWatch Logs subscription payloads into their log messages, one per line.",
-			newline),
+			"Unpacks gzipped CloudWatch Logs subscription payloads into their log messages, one per line.",
+			newline,
+			Option{
+				Name: "controlMessages", Type: "string", Default: `"fail"`,
+				Description: `What to do with a CONTROL_MESSAGE record (CloudWatch Logs' health check): "fail" sends it ` +
+					`to the error output as the blueprint does, "drop" returns it Dropped (counted as success, not delivered).`,
+			}),
 	}
 }

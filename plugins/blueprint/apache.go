@@ -1,9 +1,6 @@
 package blueprint
 
-import (
-	"strconv"
-	"time"
-)
+import "bytes"
 
 // apacheLine holds the parts of an Apache access-log line, as the
 // blueprints' regular expression
@@ -74,20 +71,38 @@ func parseApache(s []byte) (l apacheLine, ok bool) {
 	}
 	i += 3
 	// "(.+?)" (\d{3}) (\d+): the shortest request of at least one character
-	// (no line terminators) that the rest follows.
+	// (no line terminators) that the rest follows. Only a quote can end it,
+	// so the scan jumps from quote to quote, then checks that no line
+	// terminator comes before the one that does.
 	start := i
-	for i < len(s) {
-		r, n := runeAt(s, i)
-		if isLineTerminator(r) {
+	if i >= len(s) {
+		return l, false
+	}
+	r, n := runeAt(s, i)
+	if isLineTerminator(r) {
+		return l, false
+	}
+	for i += n; i < len(s); i++ {
+		q := indexAny4(s[i:], '"', '\n', '\r', 0xE2)
+		if q < 0 {
 			return l, false
 		}
-		i += n
-		if k, ok := apacheTail(s, i); ok {
-			l.request = s[start:i]
-			l.status = s[i+2 : i+5]
-			l.bytes = s[i+6 : k]
-			l.referer, l.agent, l.combined = combinedTail(s, k)
-			return l, true
+		i += q
+		switch s[i] {
+		case '"':
+			if k, ok := apacheTail(s, i); ok {
+				l.request = s[start:i]
+				l.status = s[i+2 : i+5]
+				l.bytes = s[i+6 : k]
+				l.referer, l.agent, l.combined = combinedTail(s, k)
+				return l, true
+			}
+		case 0xE2:
+			if i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) { // U+2028, U+2029
+				return l, false
+			}
+		default:
+			return l, false
 		}
 	}
 	return l, false
@@ -113,12 +128,17 @@ func combinedTail(s []byte, i int) (referer, agent []byte, ok bool) {
 		}
 		start := i + 2
 		for j := start; j < len(s); j++ {
+			k := indexAny4(s[j:], '"', '\\', '\n', '\r')
+			if k < 0 {
+				return nil, 0, false
+			}
+			j += k
 			switch s[j] {
 			case '\\':
 				j++
 			case '"':
 				return s[start:j], j + 1, true
-			case '\n', '\r':
+			default:
 				return nil, 0, false
 			}
 		}
@@ -135,10 +155,26 @@ func combinedTail(s []byte, i int) (referer, agent []byte, ok bool) {
 	return referer, agent, true
 }
 
-// formatDate is the blueprint's rewrite of the time for new Date(): every
-// "/" becomes a space, and so does the first ":".
-func formatDate(t []byte) string {
-	b := []byte(string(t))
+// apacheDate returns, in milliseconds since the epoch, what the blueprint's
+// new Date() gives for the log time t (group 4), and with zone (±hhmm) the
+// time in UTC: it rewrites t as "dd Mon yyyy HH:mm:ss" (every "/" and the
+// first ":" become spaces), appends " ±hhmm" if given, and parses that as
+// V8 does in a process whose zone is UTC. false is an Invalid Date.
+//
+// Apache's own layout, dd/Mon/yyyy:HH:mm:ss with a valid date and time,
+// takes a fast path; everything else goes through v8Date, the complete
+// parser. The fast path gives what v8Date gives (FuzzApacheDate checks it).
+func apacheDate(t, zone []byte) (int64, bool) {
+	if ms, ok := apacheDateFast(t, zone); ok {
+		return ms, true
+	}
+	return apacheDateV8(t, zone)
+}
+
+// apacheDateV8 is apacheDate through the complete V8 parser.
+func apacheDateV8(t, zone []byte) (int64, bool) {
+	var buf [64]byte
+	b := append(buf[:0], t...)
 	colon := false
 	for i, c := range b {
 		switch {
@@ -148,44 +184,148 @@ func formatDate(t []byte) string {
 			b[i], colon = ' ', true
 		}
 	}
-	return string(b)
+	if zone != nil {
+		b = append(append(b, ' '), zone...)
+	}
+	return v8Date(b)
 }
 
-// appendISOTime appends t as Date.prototype.toISOString writes it.
-func appendISOTime(dst []byte, t time.Time) []byte {
-	y := t.Year()
+// apacheDateFast handles dd/Mon/yyyy:HH:mm:ss (month name in any case) with
+// day 1..31, hour 0..23, minute and second 0..59, and a ±hhmm zone or none,
+// as V8 reads them: years 0..49 are 2000..2049 and 50..99 are 1950..1999, a
+// day past the month's end rolls over, the zone's hh and mm are not
+// range-checked. It reports false for anything else.
+func apacheDateFast(t, zone []byte) (int64, bool) {
+	if len(t) != 20 || t[2] != '/' || t[6] != '/' || t[11] != ':' || t[14] != ':' || t[17] != ':' {
+		return 0, false
+	}
+	d2 := func(i int) (int, bool) {
+		if !isDigit(t[i]) || !isDigit(t[i+1]) {
+			return 0, false
+		}
+		return int(t[i]-'0')*10 + int(t[i+1]-'0'), true
+	}
+	day, ok1 := d2(0)
+	yh, ok2 := d2(7)
+	yl, ok3 := d2(9)
+	hour, ok4 := d2(12)
+	minute, ok5 := d2(15)
+	sec, ok6 := d2(18)
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6) || day < 1 || day > 31 || hour > 23 || minute > 59 || sec > 59 {
+		return 0, false
+	}
+	month := monthNumber(t[3], t[4], t[5])
+	if month == 0 {
+		return 0, false
+	}
+	year := yh*100 + yl
+	switch {
+	case year <= 49:
+		year += 2000
+	case year <= 99:
+		year += 1900
+	}
+	ms := (daysFromCivil(year, month, 1)+int64(day-1))*86400000 + int64(hour*3600+minute*60+sec)*1000
+	if zone != nil {
+		if len(zone) != 5 || (zone[0] != '+' && zone[0] != '-') || digitRun(zone, 1) != 4 {
+			return 0, false
+		}
+		off := int64((int(zone[1]-'0')*10+int(zone[2]-'0'))*3600+(int(zone[3]-'0')*10+int(zone[4]-'0'))*60) * 1000
+		if zone[0] == '-' {
+			off = -off
+		}
+		ms -= off
+	}
+	return ms, true
+}
+
+// monthNames are the month names V8 recognises by their first three
+// letters.
+var monthNames = [12][3]byte{{'j', 'a', 'n'}, {'f', 'e', 'b'}, {'m', 'a', 'r'}, {'a', 'p', 'r'}, {'m', 'a', 'y'}, {'j', 'u', 'n'},
+	{'j', 'u', 'l'}, {'a', 'u', 'g'}, {'s', 'e', 'p'}, {'o', 'c', 't'}, {'n', 'o', 'v'}, {'d', 'e', 'c'}}
+
+// monthNumber returns 1..12 for a three-letter month name in any case, or 0.
+func monthNumber(a, b, c byte) int {
+	for i, m := range monthNames {
+		if a|0x20 == m[0] && b|0x20 == m[1] && c|0x20 == m[2] {
+			return i + 1
+		}
+	}
+	return 0
+}
+
+// daysFromCivil returns the days from 1970-01-01 to y-m-d (proleptic
+// Gregorian; m 1..12, d counted from 1 and may exceed the month).
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
+}
+
+// civilFromDays is the inverse of daysFromCivil.
+func civilFromDays(z int64) (y, m, d int) {
+	z += 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = int(doy - (153*mp+2)/5 + 1)
+	m = int(mp + 3)
+	if m > 12 {
+		m -= 12
+	}
+	y = int(yoe + era*400)
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
+}
+
+// appendISOTime appends the time ms (milliseconds since the epoch, within
+// JavaScript's range) as Date.prototype.toISOString writes it.
+func appendISOTime(dst []byte, ms int64) []byte {
+	days, rem := ms/86400000, ms%86400000
+	if rem < 0 {
+		days--
+		rem += 86400000
+	}
+	y, m, d := civilFromDays(days)
 	switch {
 	case y >= 0 && y <= 9999:
-		dst = appendPadded(dst, y, 4)
-	case y < 0:
-		dst = appendPadded(append(dst, '-'), -y, 6)
+		dst = append(dst, byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10))
 	default:
-		dst = appendPadded(append(dst, '+'), y, 6)
+		sign := byte('+')
+		if y < 0 {
+			sign, y = '-', -y
+		}
+		dst = append(dst, sign, byte('0'+y/100000), byte('0'+y/10000%10), byte('0'+y/1000%10),
+			byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10))
 	}
-	dst = appendPadded(append(dst, '-'), int(t.Month()), 2)
-	dst = appendPadded(append(dst, '-'), t.Day(), 2)
-	dst = appendPadded(append(dst, 'T'), t.Hour(), 2)
-	dst = appendPadded(append(dst, ':'), t.Minute(), 2)
-	dst = appendPadded(append(dst, ':'), t.Second(), 2)
-	dst = appendPadded(append(dst, '.'), t.Nanosecond()/1e6, 3)
-	return append(dst, 'Z')
-}
-
-func appendPadded(dst []byte, v, width int) []byte {
-	var b [20]byte
-	s := strconv.AppendInt(b[:0], int64(v), 10)
-	for range width - len(s) {
-		dst = append(dst, '0')
-	}
-	return append(dst, s...)
+	t := int(rem)
+	h, mi, sec, milli := t/3600000, t/60000%60, t/1000%60, t%1000
+	return append(dst, '-', byte('0'+m/10), byte('0'+m%10), '-', byte('0'+d/10), byte('0'+d%10),
+		'T', byte('0'+h/10), byte('0'+h%10), ':', byte('0'+mi/10), byte('0'+mi%10), ':', byte('0'+sec/10), byte('0'+sec%10),
+		'.', byte('0'+milli/100), byte('0'+milli/10%10), byte('0'+milli%10), 'Z')
 }
 
 // apacheToJSON is the apachelog-to-json blueprint, plus the combined
 // format's referer and agent (unless combined is false).
 func apacheToJSON(combined bool) appendFunc {
 	return func(dst, data []byte) ([]byte, Status, string) {
-		s := text(data)
-		l, ok := parseApache(s)
+		l, ok := parseApache(text(data))
 		if !ok {
 			return dst, StatusProcessingFailed, "apachelog-to-json: the record is not an Apache access log line"
 		}
@@ -201,18 +341,13 @@ func apacheToJSON(combined bool) appendFunc {
 		dst = appendJSNumber(dst, l.status)
 		dst = append(dst, `,"bytes":`...)
 		dst = appendJSNumber(dst, l.bytes)
-		for k, c := range l.request {
-			if c == ' ' { // request.split(' ').length > 1
-				dst = append(dst, `,"verb":`...)
-				dst = appendJSONString(dst, l.request[:k])
-				break
-			}
+		if k := bytes.IndexByte(l.request, ' '); k >= 0 { // request.split(' ').length > 1
+			dst = append(dst, `,"verb":`...)
+			dst = appendJSONString(dst, l.request[:k])
 		}
 		dst = append(dst, `,"@timestamp":`...)
-		date := formatDate(l.time)
-		t, valid := v8Date(date)
-		if valid {
-			dst = appendISOTime(append(dst, '"'), t)
+		if ms, ok := apacheDate(l.time, nil); ok {
+			dst = appendISOTime(append(dst, '"'), ms)
 			dst = append(dst, '"')
 		} else {
 			dst = appendJSONString(dst, l.time)
@@ -221,9 +356,9 @@ func apacheToJSON(combined bool) appendFunc {
 			z := l.zone[len(l.zone)-5:] // trim(): drop the whitespace character
 			dst = append(dst, `,"timezone":`...)
 			dst = appendJSONString(dst, z)
-			if utc, ok := v8Date(date + " " + string(z)); ok {
+			if ms, ok := apacheDate(l.time, z); ok {
 				dst = append(dst, `,"@timestamp_utc":"`...)
-				dst = appendISOTime(dst, utc)
+				dst = appendISOTime(dst, ms)
 				dst = append(dst, '"')
 			}
 		}
@@ -243,8 +378,7 @@ func apacheToJSON(combined bool) appendFunc {
 // RFC 4180 requires and empty for a line without them.
 func apacheToCSV(combined bool) appendFunc {
 	return func(dst, data []byte) ([]byte, Status, string) {
-		s := text(data)
-		l, ok := parseApache(s)
+		l, ok := parseApache(text(data))
 		if !ok || l.zone == nil {
 			return dst, StatusProcessingFailed, "apachelog-to-csv: the record is not an Apache access log line with a time zone"
 		}

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
+	"strings"
 )
 
 // Status is the outcome of one record, with the values of Firehose's Lambda
@@ -140,8 +140,9 @@ func NewFromConfig(config []byte) (*Blueprint, error) {
 // Name returns the blueprint's name.
 func (b *Blueprint) Name() string { return b.name }
 
-// Transform transforms one record. The result's Data is newly allocated,
-// or (process-record) data itself.
+// Transform transforms one record. An Ok result's Data is newly allocated
+// (never data itself; empty, not nil, for an empty output); a failed or
+// dropped one's is nil.
 func (b *Blueprint) Transform(data []byte) Result {
 	out, r := b.AppendTransform(nil, data)
 	if r.Status == StatusOk && out == nil {
@@ -152,7 +153,9 @@ func (b *Blueprint) Transform(data []byte) Result {
 
 // AppendTransform transforms one record, appending an Ok output to dst, and
 // returns the extended buffer and the result, whose Data is the appended
-// part (it aliases the returned buffer). A batch can so share one buffer.
+// part (it aliases the returned buffer, with its capacity capped so that
+// appending to Data cannot overwrite later output). A batch can so share
+// one buffer; a failed or dropped record leaves dst as it was.
 func (b *Blueprint) AppendTransform(dst, data []byte) ([]byte, Result) {
 	start := len(dst)
 	out, st, msg := b.fn(dst, data)
@@ -165,23 +168,25 @@ func (b *Blueprint) AppendTransform(dst, data []byte) ([]byte, Result) {
 	return out, Result{Status: StatusOk, Data: out[start:len(out):len(out)]}
 }
 
-// decodeConfig decodes a JSON object into v, refusing unknown members and
-// trailing data. Empty config and "null" leave v unchanged.
-func decodeConfig(config []byte, v any) error {
+// decodeConfig decodes a JSON object into v, whose members must be among
+// names, spelt exactly (encoding/json alone would match "Newline" to
+// newline). Empty config and "null" leave v unchanged.
+func decodeConfig(config []byte, v any, names ...string) error {
 	config = bytes.TrimSpace(config)
 	if len(config) == 0 || string(config) == "null" {
 		return nil
 	}
-	if config[0] != '{' {
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(config, &members); err != nil || members == nil {
 		return fmt.Errorf("%w: want a JSON object, got %.40q", ErrConfig, config)
 	}
-	dec := json.NewDecoder(bytes.NewReader(config))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("%w: %w", ErrConfig, err)
+	for name := range members {
+		if !slices.Contains(names, name) {
+			return fmt.Errorf("%w: unknown option %q (the options are: %s)", ErrConfig, name, strings.Join(names, ", "))
+		}
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return fmt.Errorf("%w: data after the JSON object", ErrConfig)
+	if err := json.Unmarshal(config, v); err != nil {
+		return fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return nil
 }
@@ -196,7 +201,7 @@ type common struct {
 var specs = []spec{
 	{ProcessRecord, func(config []byte) (appendFunc, bool, error) {
 		var c common
-		err := decodeConfig(config, &c)
+		err := decodeConfig(config, &c, "newline")
 		return processRecord, c.Newline, err
 	}},
 	{ApachelogToJSON, func(config []byte) (appendFunc, bool, error) {
@@ -204,7 +209,7 @@ var specs = []spec{
 			common
 			Combined bool `json:"combined"`
 		}{Combined: true}
-		err := decodeConfig(config, &c)
+		err := decodeConfig(config, &c, "newline", "combined")
 		return apacheToJSON(c.Combined), c.Newline, err
 	}},
 	{ApachelogToCSV, func(config []byte) (appendFunc, bool, error) {
@@ -212,17 +217,17 @@ var specs = []spec{
 			common
 			Combined bool `json:"combined"`
 		}
-		err := decodeConfig(config, &c)
+		err := decodeConfig(config, &c, "newline", "combined")
 		return apacheToCSV(c.Combined), c.Newline, err
 	}},
 	{SyslogToJSON, func(config []byte) (appendFunc, bool, error) {
 		var c common
-		err := decodeConfig(config, &c)
+		err := decodeConfig(config, &c, "newline")
 		return syslogToJSON, c.Newline, err
 	}},
 	{SyslogToCSV, func(config []byte) (appendFunc, bool, error) {
 		var c common
-		err := decodeConfig(config, &c)
+		err := decodeConfig(config, &c, "newline")
 		return syslogToCSV, c.Newline, err
 	}},
 	{CloudwatchLogsProcessor, func(config []byte) (appendFunc, bool, error) {
@@ -230,7 +235,7 @@ var specs = []spec{
 			common
 			ControlMessages string `json:"controlMessages"`
 		}
-		if err := decodeConfig(config, &c); err != nil {
+		if err := decodeConfig(config, &c, "newline", "controlMessages"); err != nil {
 			return nil, false, err
 		}
 		switch c.ControlMessages {

@@ -3,10 +3,9 @@ package blueprint
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"sync"
 )
 
 // MaxDecompressedBytes caps the gunzipped size of one CloudWatch Logs
@@ -14,6 +13,16 @@ import (
 // so a record beyond the cap is not a subscription payload (or is a
 // compression bomb): it fails.
 const MaxDecompressedBytes = 8 << 20
+
+// gunzipState is a reusable decompressor and output buffer: a gzip.Reader
+// allocates large tables, too many to make one per record.
+type gunzipState struct {
+	src bytes.Reader
+	zr  gzip.Reader
+	buf bytes.Buffer
+}
+
+var gunzipPool = sync.Pool{New: func() any { return new(gunzipState) }}
 
 // cloudwatchLogs is the cloudwatch-logs-processor blueprint: it gunzips the
 // record, parses the subscription payload and, for a DATA_MESSAGE, writes
@@ -24,49 +33,105 @@ func cloudwatchLogs(dropControl bool) appendFunc {
 		fail := func(format string, args ...any) ([]byte, Status, string) {
 			return dst, StatusProcessingFailed, "cloudwatch-logs-processor: " + fmt.Sprintf(format, args...)
 		}
-		zr, err := gzip.NewReader(bytes.NewReader(data))
-		if err != nil {
+		st := gunzipPool.Get().(*gunzipState)
+		defer gunzipPool.Put(st)
+		st.src.Reset(data)
+		if err := st.zr.Reset(&st.src); err != nil {
 			return fail("the record is not gzip data: %v", err)
 		}
-		raw, err := io.ReadAll(io.LimitReader(zr, MaxDecompressedBytes+1))
+		st.buf.Reset()
+		_, err := st.buf.ReadFrom(io.LimitReader(&st.zr, MaxDecompressedBytes+1))
 		if err != nil {
 			return fail("the record is not valid gzip data: %v", err)
 		}
+		raw := st.buf.Bytes()
 		if len(raw) > MaxDecompressedBytes {
 			return fail("the payload is larger than %d bytes uncompressed", MaxDecompressedBytes)
 		}
-		var payload map[string]json.RawMessage
-		if err := json.Unmarshal(text(raw), &payload); err != nil || payload == nil {
-			if err == nil {
-				err = errors.New("not an object")
+		// One pass validates the payload as JSON.parse would and notes the
+		// members it needs (the last of each name, as JSON.parse keeps).
+		p := &jsonScanner{s: text(raw)}
+		p.ws()
+		if p.i >= len(p.s) || p.s[p.i] != '{' {
+			if err := p.value(); err != nil {
+				return fail("the payload is not JSON: %v", err)
 			}
-			return fail("the payload is not a JSON object: %v", err)
+			return fail("the payload is not a JSON object")
 		}
-		var msgType string
-		if t, ok := payload["messageType"]; !ok || json.Unmarshal(t, &msgType) != nil {
+		var msgType []byte
+		typeOK, events := false, []byte(nil)
+		err = p.object(func(key []byte) error {
+			p.ws()
+			switch string(key) {
+			case "messageType":
+				if p.i < len(p.s) && p.s[p.i] == '"' {
+					var err error
+					msgType, err = p.str(msgType[:0], true)
+					typeOK = true
+					return err
+				}
+				typeOK = false
+			case "logEvents":
+				start := p.i
+				err := p.value()
+				events = p.s[start:p.i]
+				return err
+			}
+			return p.value()
+		})
+		if err == nil {
+			if p.ws(); p.i != len(p.s) {
+				err = p.errorf("data after the payload")
+			}
+		}
+		if err != nil {
+			return fail("the payload is not JSON: %v", err)
+		}
+		if !typeOK {
 			return fail("the payload has no messageType string")
 		}
-		if msgType != "DATA_MESSAGE" {
-			if dropControl && msgType == "CONTROL_MESSAGE" {
+		if string(msgType) != "DATA_MESSAGE" {
+			if dropControl && string(msgType) == "CONTROL_MESSAGE" {
 				return dst, StatusDropped, ""
 			}
 			return fail("messageType is %q, not DATA_MESSAGE", msgType)
 		}
-		var events []map[string]json.RawMessage
-		rawEvents := bytes.TrimSpace(payload["logEvents"])
-		if err := json.Unmarshal(rawEvents, &events); err != nil || events == nil {
-			if err == nil {
-				err = errors.New("null")
-			}
-			return fail("logEvents is not an array of objects: %v", err)
+		if len(events) == 0 || events[0] != '[' {
+			return fail("logEvents is not an array")
 		}
+		// The events, already validated: each message decoded into dst.
 		start := len(dst)
-		for i, e := range events {
-			var msg string
-			if m, ok := e["message"]; !ok || json.Unmarshal(m, &msg) != nil {
-				return dst[:start], StatusProcessingFailed, fmt.Sprintf("cloudwatch-logs-processor: log event %d has no message string", i)
+		q := &jsonScanner{s: events}
+		n := 0
+		err = q.array(func() error {
+			q.ws()
+			if q.s[q.i] != '{' {
+				return fmt.Errorf("log event %d is not an object", n)
 			}
-			dst = append(append(dst, msg...), '\n')
+			mark, found := len(dst), false
+			err := q.object(func(key []byte) error {
+				q.ws()
+				if string(key) != "message" {
+					return q.value()
+				}
+				dst, found = dst[:mark], false // a later "message" wins
+				if q.s[q.i] != '"' {
+					return q.value()
+				}
+				var err error
+				dst, err = q.str(dst, true)
+				found = true
+				return err
+			})
+			if err == nil && !found {
+				err = fmt.Errorf("log event %d has no message string", n)
+			}
+			dst = append(dst, '\n')
+			n++
+			return err
+		})
+		if err != nil {
+			return dst[:start], StatusProcessingFailed, "cloudwatch-logs-processor: " + err.Error()
 		}
 		return dst, StatusOk, ""
 	}

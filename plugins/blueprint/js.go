@@ -1,6 +1,7 @@
 package blueprint
 
 import (
+	"encoding/binary"
 	"strconv"
 	"unicode/utf8"
 )
@@ -164,14 +165,14 @@ const hexDigits = "0123456789abcdef"
 // \b \t \n \f \r or \u00xx.
 func appendJSONString(dst []byte, s []byte) []byte {
 	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
+	for {
+		i := indexJSONEscape(s)
+		if i < 0 {
+			dst = append(dst, s...)
+			return append(dst, '"')
 		}
-		dst = append(dst, s[start:i]...)
-		switch c {
+		dst = append(dst, s[:i]...)
+		switch c := s[i]; c {
 		case '"', '\\':
 			dst = append(dst, '\\', c)
 		case '\b':
@@ -187,10 +188,62 @@ func appendJSONString(dst []byte, s []byte) []byte {
 		default:
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
 		}
-		start = i + 1
+		s = s[i+1:]
 	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+}
+
+// Word-at-a-time ("SWAR") byte search: eight bytes per step, which in Wasm
+// is about three times as fast as a byte loop.
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// hasByte reports whether a byte of the word w equals c.
+func hasByte(w uint64, c byte) bool {
+	x := w ^ (ones * uint64(c))
+	return (x-ones)&^x&highs != 0
+}
+
+// hasLess reports whether a byte of the word w is less than n (n <= 128).
+func hasLess(w uint64, n byte) bool {
+	return (w-ones*uint64(n))&^w&highs != 0
+}
+
+// indexJSONEscape returns the index of the first byte of s that
+// JSON.stringify escapes (", \ or a control character), or -1.
+func indexJSONEscape(s []byte) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(s[i:])
+		if hasLess(w, 0x20) || hasByte(w, '"') || hasByte(w, '\\') {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			return i
+		}
+	}
+	return -1
+}
+
+// indexAny4 returns the index of the first byte of s equal to a, b, c or
+// d, or -1.
+func indexAny4(s []byte, a, b, c, d byte) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := binary.LittleEndian.Uint64(s[i:])
+		if hasByte(w, a) || hasByte(w, b) || hasByte(w, c) || hasByte(w, d) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
+		if x := s[i]; x == a || x == b || x == c || x == d {
+			return i
+		}
+	}
+	return -1
 }
 
 // appendJSNumber appends the ASCII digit string digits as

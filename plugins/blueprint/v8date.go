@@ -1,7 +1,5 @@
 package blueprint
 
-import "time"
-
 // This file reproduces what new Date(s) does with the strings the Apache
 // blueprint builds, in V8 (Node.js): its date parser (ES5 ISO strings, then
 // the legacy parser, which accepts almost anything with a number in it),
@@ -69,15 +67,9 @@ func (t dateToken) isKeywordZ() bool {
 
 // dateScanner is V8's DateStringTokenizer over a byte string.
 type dateScanner struct {
-	s    string
+	s    []byte
 	pos  int
 	next dateToken
-}
-
-func newDateScanner(s string) *dateScanner {
-	sc := &dateScanner{s: s}
-	sc.next = sc.scan()
-	return sc
 }
 
 func (sc *dateScanner) peek() dateToken { return sc.next }
@@ -137,7 +129,7 @@ func (sc *dateScanner) scan() dateToken {
 		}
 		length := sc.pos - start
 		for _, k := range dateKeywords {
-			if string(pre[:]) == k.prefix && (length <= 3 || k.kw == kwMonth) {
+			if pre[0] == k.prefix[0] && pre[1] == k.prefix[1] && pre[2] == k.prefix[2] && (length <= 3 || k.kw == kwMonth) {
 				return dateToken{kind: tokKeyword, kw: k.kw, value: k.value, length: length}
 			}
 		}
@@ -432,16 +424,18 @@ func parseES5(sc *dateScanner, day *dayComposer, tm *timeComposer, tz *zoneCompo
 	return dateToken{kind: tokEnd}
 }
 
-// v8Date returns new Date(s) in a process whose local zone is UTC, or false
-// for an Invalid Date (on which toISOString throws).
-func v8Date(s string) (time.Time, bool) {
-	sc := newDateScanner(s)
+// v8Date returns new Date(s) in a process whose local zone is UTC, in
+// milliseconds since the epoch, or false for an Invalid Date (on which
+// toISOString throws).
+func v8Date(s []byte) (int64, bool) {
+	sc := &dateScanner{s: s}
+	sc.next = sc.scan()
 	day := dayComposer{namedMonth: none}
 	tm := timeComposer{hourOffset: none}
 	tz := zoneComposer{sign: none, hour: none, minute: none}
 	tok := parseES5(sc, &day, &tm, &tz)
 	if tok.kind == tokInvalid {
-		return time.Time{}, false
+		return 0, false
 	}
 	hasNumber := day.n > 0
 	for ; tok.kind != tokEnd; tok = sc.take() {
@@ -453,13 +447,13 @@ func v8Date(s string) (time.Time, bool) {
 			case sc.skipSymbol(':'):
 				if sc.skipSymbol(':') {
 					if !tm.empty() {
-						return time.Time{}, false
+						return 0, false
 					}
 					tm.add(n)
 					tm.add(0)
 				} else {
 					if !tm.add(n) {
-						return time.Time{}, false
+						return 0, false
 					}
 					if sc.peek().isSymbol('.') {
 						sc.take()
@@ -468,11 +462,11 @@ func v8Date(s string) (time.Time, bool) {
 			case sc.skipSymbol('.') && tm.expecting(n): // V8 consumes the '.' either way
 				tm.add(n)
 				if sc.peek().kind != tokNumber {
-					return time.Time{}, false
+					return 0, false
 				}
 				ms := readMilliseconds(sc.take())
 				if ms < 0 {
-					return time.Time{}, false
+					return 0, false
 				}
 				tm.addFinal(ms)
 			case tz.expecting(n):
@@ -480,11 +474,11 @@ func v8Date(s string) (time.Time, bool) {
 			case tm.expecting(n):
 				tm.addFinal(n)
 				if p := sc.peek(); p.kind != tokEnd && p.kind != tokWhiteSpace && !p.isKeywordZ() && !p.isSign() {
-					return time.Time{}, false
+					return 0, false
 				}
 			default:
 				if !day.add(n) {
-					return time.Time{}, false
+					return 0, false
 				}
 				sc.skipSymbol('-')
 			}
@@ -499,7 +493,7 @@ func v8Date(s string) (time.Time, bool) {
 				tz.set(tok.value)
 			default:
 				if hasNumber || sc.peek().kind == tokNumber {
-					return time.Time{}, false
+					return 0, false
 				}
 			}
 		case tok.isSign() && (tz.isUTC() || !tm.empty()):
@@ -518,37 +512,37 @@ func v8Date(s string) (time.Time, bool) {
 			case length == 3 || length == 4:
 				tz.hour, tz.minute = n/100, n%100
 			default:
-				return time.Time{}, false
+				return 0, false
 			}
 		case (tok.isSign() || tok.isSymbol(')')) && hasNumber:
-			return time.Time{}, false
+			return 0, false
 		}
 	}
 	year, month, dd, ok := day.write()
 	if !ok {
-		return time.Time{}, false
+		return 0, false
 	}
 	h, m, sec, ms, ok := tm.write()
 	if !ok {
-		return time.Time{}, false
+		return 0, false
 	}
 	offset, hasOffset, ok := tz.write()
 	if !ok {
-		return time.Time{}, false
+		return 0, false
 	}
 	// MakeDay (years beyond ±1,000,000 are NaN), MakeTime, MakeDate; a
 	// string without a zone is local time, which is UTC in Lambda; then
 	// TimeClip to ±8.64e15 ms.
 	if year < -1000000 || year > 1000000 {
-		return time.Time{}, false
+		return 0, false
 	}
-	days := time.Date(year, time.Month(month), 1, 0, 0, 0, 0, time.UTC).Unix()/86400 + int64(dd) - 1
+	days := daysFromCivil(year, month, 1) + int64(dd) - 1
 	t := days*86400000 + int64(h)*3600000 + int64(m)*60000 + int64(sec)*1000 + int64(ms)
 	if hasOffset {
 		t -= int64(offset) * 1000
 	}
 	if t < -8.64e15 || t > 8.64e15 {
-		return time.Time{}, false
+		return 0, false
 	}
-	return time.UnixMilli(t).UTC(), true
+	return t, true
 }

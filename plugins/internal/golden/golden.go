@@ -70,8 +70,12 @@ func Parse(src []byte) (*File, error) {
 		for i, r := range f.Records {
 			var b bytes.Buffer
 			zw := gzip.NewWriter(&b)
-			zw.Write(r)
-			zw.Close()
+			if _, err := zw.Write(r); err != nil {
+				return nil, fmt.Errorf("golden: gzip: %w", err)
+			}
+			if err := zw.Close(); err != nil {
+				return nil, fmt.Errorf("golden: gzip: %w", err)
+			}
 			f.Records[i] = b.Bytes()
 		}
 	}
