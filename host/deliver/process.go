@@ -185,16 +185,25 @@ func (p *Pipeline) invoke(ctx context.Context, step lambdaStep, chunk []buffer.R
 		}
 		p.processingFailures.Add(1)
 		p.reportError(p.cfg.Load(), ErrorEvent{Time: p.opts.Now(), ErrorCode: lambdaErrorCode(err), Message: err.Error(), Attempt: attempt})
-		if ctx.Err() != nil {
-			break
+		if ctx.Err() != nil || len(chunk) > 1 && tooLarge(err) {
+			break // a too-large batch is split below rather than retried as is
 		}
 	}
 	now := p.opts.Now()
+	if err != nil && len(chunk) > 1 && tooLarge(err) && ctx.Err() == nil {
+		// Lambda's 6 MB problem: rather than fail every record of an
+		// invocation whose answer is too big, split it in halves.
+		half := len(chunk) / 2
+		ok1, d1, f1 := p.invoke(ctx, step, chunk[:half])
+		ok2, d2, f2 := p.invoke(ctx, step, chunk[half:])
+		return append(ok1, ok2...), d1 + d2, append(f1, f2...)
+	}
 	if err != nil {
 		for _, r := range chunk {
 			failed = append(failed, processingFailure{raw: r.Data, arrival: r.Arrival, code: lambdaErrorCode(err), message: err.Error(),
 				attempts: min(attempt, step.retries+1), ended: now, arn: step.arn})
 		}
+		p.processingFailedRecords.Add(int64(len(failed)))
 		return nil, 0, failed
 	}
 	for i, res := range results {
@@ -227,4 +236,9 @@ func lambdaErrorCode(err error) string {
 	default:
 		return codeFunctionError
 	}
+}
+
+// tooLarge reports whether an invocation failed for its size alone.
+func tooLarge(err error) bool {
+	return errors.Is(err, wasmrt.ErrOutputTooLarge) || errors.Is(err, wasmrt.ErrBatchTooLarge)
 }

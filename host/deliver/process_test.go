@@ -27,10 +27,14 @@ type kitchenResolver struct {
 }
 
 func newKitchenResolver(t testing.TB) *kitchenResolver {
+	return newKitchenResolverWith(t, wasmrt.NewConfig())
+}
+
+func newKitchenResolverWith(t testing.TB, cfg wasmrt.Config) *kitchenResolver {
 	t.Helper()
 	ctx := context.Background()
 	cache := filepath.Join(os.TempDir(), "wasmhose-deliver-test-cache")
-	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(2).WithBatchTimeout(2*time.Second).
+	rt, err := wasmrt.New(ctx, cfg.WithWorkers(2).WithBatchTimeout(2*time.Second).
 		WithMemoryLimitPages(256).WithCompilationCacheDir(cache))
 	if err != nil {
 		t.Fatal(err)
@@ -182,5 +186,37 @@ func TestUnknownFunctionFailsAtOpen(t *testing.T) {
 	_, err := deliver.Open(s, deliver.Options{LogDir: t.TempDir(), Store: newLocal(t), Transforms: newKitchenResolver(t)})
 	if err == nil || !strings.Contains(err.Error(), "no such plugin") {
 		t.Fatalf("Open = %v", err)
+	}
+}
+
+// TestOversizedAnswerIsSplit: an invocation whose answer exceeds the output
+// limit is split in halves until the answers fit, instead of failing every
+// record (Lambda's 6 MB problem).
+func TestOversizedAnswerIsSplit(t *testing.T) {
+	local := newLocal(t)
+	tr := newKitchenResolverWith(t, wasmrt.NewConfig().WithMaxOutputBytes(64<<10))
+	p := open(t, lambdaStream("split"), deliver.Options{LogDir: t.TempDir(), Store: local, Transforms: tr})
+	var recs [][]byte
+	for i := range 8 {
+		recs = append(recs, []byte(strings.Repeat(string(rune('a'+i)), 20<<10)))
+	}
+	put(t, p, recs...)
+	p.Flush()
+	waitFor(t, "delivery", func() bool { return p.Stats().DeliveredObjects == 1 })
+	data, errs := split(t, objects(t, local))
+	if len(errs) != 0 {
+		t.Fatalf("%d records in the error output", len(errs))
+	}
+	lines := strings.Split(strings.TrimSuffix(data, "\n"), "\n")
+	if len(lines) != 8 {
+		t.Fatalf("%d records delivered, want 8", len(lines))
+	}
+	for i, l := range lines {
+		if l != "T:"+string(recs[i]) {
+			t.Fatalf("record %d out of order or changed", i)
+		}
+	}
+	if st := p.Stats(); st.ProcessingFailures == 0 {
+		t.Fatalf("the oversized first answer was not seen: %+v", st)
 	}
 }
