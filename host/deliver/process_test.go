@@ -49,7 +49,12 @@ func (r *kitchenResolver) Resolve(ctx context.Context, arn string) (wasmrt.Trans
 	if err != nil {
 		return nil, err
 	}
-	if name != "kitchen" {
+	path := filepath.Join("..", "..", "runtime", "testdata", "kitchen", "kitchen.wasm")
+	config := []byte(`{"prefix":"T:"}`)
+	if wat, ok := strings.CutPrefix(name, "wat-"); ok {
+		// The runtime's hand-written hostile fixtures, e.g. wat-badcount.
+		path, config = filepath.Join("..", "..", "runtime", "testdata", "wat", wat+".wasm"), nil
+	} else if name != "kitchen" {
 		return nil, errors.New("no such plugin")
 	}
 	r.mu.Lock()
@@ -57,11 +62,11 @@ func (r *kitchenResolver) Resolve(ctx context.Context, arn string) (wasmrt.Trans
 	if p, ok := r.plugins[arn]; ok {
 		return p, nil
 	}
-	wasm, err := os.ReadFile(filepath.Join("..", "..", "runtime", "testdata", "kitchen", "kitchen.wasm"))
+	wasm, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
 	}
-	p, err := r.rt.Load(ctx, name, wasm, []byte(`{"prefix":"T:"}`))
+	p, err := r.rt.Load(ctx, name, wasm, config)
 	if err != nil {
 		return nil, err
 	}
@@ -218,5 +223,41 @@ func TestOversizedAnswerIsSplit(t *testing.T) {
 	}
 	if st := p.Stats(); st.ProcessingFailures == 0 {
 		t.Fatalf("the oversized first answer was not seen: %+v", st)
+	}
+}
+
+// TestMalformedAnswerGoesToTheErrorOutput: a plugin answering the wrong
+// number of results (or pointing outside its memory) fails its batch with
+// Lambda.JsonProcessingException, Firehose's code for an answer out of the
+// model, and the stream is not stalled.
+func TestMalformedAnswerGoesToTheErrorOutput(t *testing.T) {
+	tests := []struct{ fixture, expCode string }{
+		{"badcount", "Lambda.JsonProcessingException"},
+		{"outofrange", "Lambda.JsonProcessingException"},
+		{"trap", "Lambda.FunctionError"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.fixture, func(t *testing.T) {
+			local := newLocal(t)
+			s := newStream("bad-"+tt.fixture, func(d *stream.ExtendedS3DestinationConfiguration) {
+				d.ErrorOutputPrefix = stream.String("errors/!{firehose:error-output-type}/")
+				d.Prefix = stream.String("data/")
+				d.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{
+					{Type: "Lambda", Parameters: []stream.ProcessorParameter{
+						{ParameterName: "LambdaArn", ParameterValue: "arn:aws:lambda:us-east-1:000000000000:function:wat-" + tt.fixture},
+						{ParameterName: "NumberOfRetries", ParameterValue: "0"}}}}}
+			})
+			p := open(t, s, deliver.Options{LogDir: t.TempDir(), Store: local, Transforms: newKitchenResolver(t)})
+			put(t, p, []byte("one"), []byte("two"))
+			p.Flush()
+			waitFor(t, "the error object", func() bool { return p.Stats().ErrorObjects == 1 })
+			_, errs := split(t, objects(t, local))
+			if len(errs) != 2 || errs[0].ErrorCode != tt.expCode || errs[0].AttemptsMade != 1 || string(errs[0].RawData) != "one" {
+				t.Fatalf("error records %+v", errs)
+			}
+			if st := p.Stats(); st.Log.Unacked != 0 {
+				t.Fatalf("records left unacknowledged: %+v", st)
+			}
+		})
 	}
 }
