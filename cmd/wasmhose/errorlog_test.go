@@ -57,6 +57,10 @@ func TestDeliveryErrorsAreLoggedAndRetried(t *testing.T) {
 		!strings.HasPrefix(line["errorCode"].(string), "S3.") && line["errorCode"] != "InternalError" || line["message"] == "" {
 		t.Fatalf("error record %v", line)
 	}
+	// The failures show in the metrics.
+	if got := scrape(t, ts.addr, `wasmhose_delivery_to_s3_calls_total{result="failure",stream="logged"}`); got < 1 {
+		t.Fatalf("failed store calls metric = %v", got)
+	}
 	// /readyz names the stream whose store is unreachable.
 	resp, err := http.Get("http://" + ts.addr + "/readyz")
 	if err != nil {
