@@ -21,6 +21,7 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+	$(MAKE) --no-print-directory sdk-go-check
 	./scripts/e2e.sh
 
 ## test-short: the quick local loop
