@@ -125,6 +125,8 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		Log:        wal.Options{SegmentBytes: cfg.WAL.SegmentBytes, NoSync: cfg.WAL.NoSync},
 		Workers:    cfg.Delivery.Workers,
 		Transforms: plugs,
+
+		MaxPendingBytes: int64(cfg.Delivery.MaxPendingMB) << 20,
 	})
 	if err != nil {
 		return err

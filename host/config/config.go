@@ -76,6 +76,12 @@ type WAL struct {
 type Delivery struct {
 	// Workers is the number of objects each stream builds and stores at once (default 2).
 	Workers int `yaml:"workers"`
+	// MaxPendingMB bounds, per stream, the MiB of records accepted but not
+	// yet stored (default 1024). When the destination falls that far
+	// behind, PutRecord answers ServiceUnavailableException "Slow down."
+	// (HTTP 503) and PutRecordBatch fails the records one by one, as
+	// Firehose throttles, instead of making producers wait.
+	MaxPendingMB int `yaml:"maxPendingMB"`
 }
 
 // Default returns the embedded defaults.
@@ -88,7 +94,7 @@ func Default() Config {
 		LogLevel:  "info",
 		Store:     "local",
 		WAL:       WAL{SegmentBytes: 64 << 20},
-		Delivery:  Delivery{Workers: 2},
+		Delivery:  Delivery{Workers: 2, MaxPendingMB: 1024},
 	}
 }
 
@@ -170,6 +176,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Delivery.Workers < 1 || c.Delivery.Workers > 64 {
 		errs = append(errs, fmt.Errorf("delivery.workers: %d must be 1–64", c.Delivery.Workers))
+	}
+	if c.Delivery.MaxPendingMB < 0 {
+		errs = append(errs, fmt.Errorf("delivery.maxPendingMB: %d must not be negative (0: no bound)", c.Delivery.MaxPendingMB))
 	}
 	return errors.Join(errs...)
 }

@@ -32,6 +32,12 @@ import (
 // it as a retryable ServiceUnavailableException.
 var ErrClosed = errors.New("deliver: pipeline closed")
 
+// ErrBackpressure is returned by Put, before anything is written, when the
+// stream already holds Options.MaxPendingBytes of records not yet stored:
+// the destination is not keeping up. The API answers it as Firehose's
+// throttling, ServiceUnavailableException "Slow down.", which clients retry.
+var ErrBackpressure = errors.New("deliver: too many records waiting for the destination")
+
 // Options configure a Pipeline.
 type Options struct {
 	// LogDir is the folder of the stream's write-ahead log.
@@ -52,6 +58,10 @@ type Options struct {
 	Now func() time.Time
 	// Transforms resolves Lambda processors to plugins; nil refuses them.
 	Transforms Transforms
+	// MaxPendingBytes bounds the record bytes accepted but not yet stored
+	// (in the buffer, queued, or being delivered); past it Put answers
+	// ErrBackpressure instead of blocking. 0 means no bound.
+	MaxPendingBytes int64
 	// LogsDir is where error logs go when a stream enables
 	// CloudWatchLoggingOptions: <LogsDir>/<LogGroupName>/<LogStreamName>.log.
 	LogsDir string
@@ -71,6 +81,7 @@ type Stats struct {
 	ProcessedRecords, ProcessedBytes        int64 // Ok records and bytes (SucceedProcessing.Records/Bytes)
 	DroppedRecords, ProcessingFailedRecords int64 // Dropped results; records sent to the processing-failed output
 	ErrorObjects                            int64 // error-output objects stored
+	PendingBytes, ThrottledRecords          int64 // accepted and not yet stored; refused with ErrBackpressure
 }
 
 // Pipeline is one delivery stream's ingest-to-object loop.
@@ -114,6 +125,8 @@ type Pipeline struct {
 	processedOK, processedBytes             atomic.Int64 // Ok records and their bytes
 	droppedRecords, processingFailedRecords atomic.Int64
 	errorObjects                            atomic.Int64 // processing-failed objects stored
+	pendingBytes                            atomic.Int64 // accepted (or replayed) and not yet stored
+	throttled                               atomic.Int64 // records refused with ErrBackpressure
 
 	recent recentErrors
 	elogMu sync.Mutex
@@ -188,6 +201,9 @@ func (p *Pipeline) replay(name string, bound uint64) {
 	defer p.replayWG.Done()
 	var chunk []buffer.Record
 	add := func() {
+		for _, r := range chunk {
+			p.pendingBytes.Add(int64(len(r.Data)))
+		}
 		p.buf.Add(chunk)
 		p.replayed.Add(int64(len(chunk)))
 		chunk = chunk[:0:0]
@@ -232,15 +248,23 @@ func (p *Pipeline) Put(ctx context.Context, data [][]byte) (first uint64, err er
 	if p.closed.Load() {
 		return 0, ErrClosed
 	}
-	now := p.opts.Now()
-	recs := make([]wal.Record, len(data))
 	n := 0
-	for i, d := range data {
-		recs[i] = wal.Record{Data: d, Arrival: now}
+	for _, d := range data {
 		n += len(d)
 	}
+	if limit := p.opts.MaxPendingBytes; limit > 0 && p.pendingBytes.Load()+int64(n) > limit {
+		p.throttled.Add(int64(len(data)))
+		return 0, ErrBackpressure
+	}
+	now := p.opts.Now()
+	recs := make([]wal.Record, len(data))
+	for i, d := range data {
+		recs[i] = wal.Record{Data: d, Arrival: now}
+	}
+	p.pendingBytes.Add(int64(n))
 	first, err = p.log.Append(ctx, recs)
 	if err != nil {
+		p.pendingBytes.Add(-int64(n))
 		return 0, fmt.Errorf("write-ahead log: %w", err)
 	}
 	brs := make([]buffer.Record, len(data))
@@ -336,6 +360,8 @@ func (p *Pipeline) Stats() Stats {
 		DroppedRecords:          p.droppedRecords.Load(),
 		ProcessingFailedRecords: p.processingFailedRecords.Load(),
 		ErrorObjects:            p.errorObjects.Load(),
+		PendingBytes:            p.pendingBytes.Load(),
+		ThrottledRecords:        p.throttled.Load(),
 	}
 }
 
@@ -467,6 +493,7 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 	// Counters move after the acknowledgement, together, so a reader that
 	// sees an object counted also sees its records counted and acked.
 	p.errorObjects.Add(errObjs)
+	p.pendingBytes.Add(-int64(b.Bytes))
 	p.deliveredRecords.Add(int64(records))
 	p.deliveredBytes.Add(int64(bytes))
 	p.deliveredObjects.Add(dataObjs)

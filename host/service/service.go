@@ -56,6 +56,9 @@ type Options struct {
 	// Transforms resolves Lambda processors to Wasm plugins; nil refuses
 	// streams with Lambda processors.
 	Transforms deliver.Transforms
+	// MaxPendingBytes bounds each stream's records accepted but not yet
+	// stored; past it puts are throttled (see deliver.Options). 0: no bound.
+	MaxPendingBytes int64
 }
 
 // entry is a stream and its pipeline (nil until ACTIVE).
@@ -146,16 +149,17 @@ func New(opts Options) (*Service, error) {
 
 func (svc *Service) openPipeline(s *stream.Stream) (*deliver.Pipeline, error) {
 	return deliver.Open(s, deliver.Options{
-		LogDir:     svc.logDir(s),
-		Log:        svc.opts.Log,
-		Store:      svc.opts.Store,
-		Logger:     svc.opts.Logger,
-		Workers:    svc.opts.Workers,
-		RetryBase:  svc.opts.RetryBase,
-		RetryMax:   svc.opts.RetryMax,
-		Now:        svc.opts.Now,
-		LogsDir:    filepath.Join(svc.opts.DataDir, "logs"),
-		Transforms: svc.opts.Transforms,
+		LogDir:          svc.logDir(s),
+		Log:             svc.opts.Log,
+		Store:           svc.opts.Store,
+		Logger:          svc.opts.Logger,
+		Workers:         svc.opts.Workers,
+		RetryBase:       svc.opts.RetryBase,
+		RetryMax:        svc.opts.RetryMax,
+		Now:             svc.opts.Now,
+		LogsDir:         filepath.Join(svc.opts.DataDir, "logs"),
+		Transforms:      svc.opts.Transforms,
+		MaxPendingBytes: svc.opts.MaxPendingBytes,
 	})
 }
 
@@ -500,7 +504,7 @@ func (svc *Service) Put(ctx context.Context, name string, data [][]byte) ([]stri
 	}
 	first, err := p.Put(ctx, data)
 	if err != nil {
-		if errors.Is(err, deliver.ErrClosed) {
+		if errors.Is(err, deliver.ErrClosed) || errors.Is(err, deliver.ErrBackpressure) {
 			return nil, false, apierror.ServiceUnavailable("Slow down.")
 		}
 		svc.opts.Logger.Error("put failed", "stream", name, "err", err)
