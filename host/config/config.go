@@ -77,10 +77,11 @@ type Delivery struct {
 	// Workers is the number of objects each stream builds and stores at once (default 2).
 	Workers int `yaml:"workers"`
 	// MaxPendingMB bounds, per stream, the MiB of records accepted but not
-	// yet stored (default 1024). When the destination falls that far
-	// behind, PutRecord answers ServiceUnavailableException "Slow down."
-	// (HTTP 503) and PutRecordBatch fails the records one by one, as
-	// Firehose throttles, instead of making producers wait.
+	// yet stored (default 256), which also bounds the memory they hold.
+	// When the destination falls that far behind, PutRecord answers
+	// ServiceUnavailableException "Slow down." (HTTP 503) and
+	// PutRecordBatch fails the records one by one, as Firehose throttles,
+	// instead of making producers wait.
 	MaxPendingMB int `yaml:"maxPendingMB"`
 }
 
@@ -94,7 +95,7 @@ func Default() Config {
 		LogLevel:  "info",
 		Store:     "local",
 		WAL:       WAL{SegmentBytes: 64 << 20},
-		Delivery:  Delivery{Workers: 2, MaxPendingMB: 1024},
+		Delivery:  Delivery{Workers: 2, MaxPendingMB: 256},
 	}
 }
 

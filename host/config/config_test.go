@@ -25,7 +25,7 @@ func TestDefaultValidates(t *testing.T) {
 		Listen: "127.0.0.1:4573", DataDir: "./wasmhose-data", Region: "us-east-1", AccountID: "000000000000",
 		LogLevel: "info", Store: "local",
 		WAL:      config.WAL{SegmentBytes: 64 << 20},
-		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 1024},
+		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256},
 	}
 	if c != exp {
 		t.Fatalf("Default() = %+v, want %+v", c, exp)
@@ -39,7 +39,7 @@ func TestParse(t *testing.T) {
 		S3: config.S3{Endpoint: "http://127.0.0.1:7070", Region: "us-east-1", AccessKeyID: "ak", SecretAccessKey: "sk",
 			UsePathStyle: true, PartSizeBytes: 16777216},
 		WAL:      config.WAL{SegmentBytes: 67108864},
-		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 1024},
+		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256},
 	}
 	partial := config.Default()
 	partial.Region = "ap-southeast-2"

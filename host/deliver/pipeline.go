@@ -59,8 +59,9 @@ type Options struct {
 	// Transforms resolves Lambda processors to plugins; nil refuses them.
 	Transforms Transforms
 	// MaxPendingBytes bounds the record bytes accepted but not yet stored
-	// (in the buffer, queued, or being delivered); past it Put answers
-	// ErrBackpressure instead of blocking. 0 means no bound.
+	// (in the buffer, waiting for a worker, or being delivered), and so the
+	// memory they hold; past it Put answers ErrBackpressure. 0 means no
+	// bound.
 	MaxPendingBytes int64
 	// LogsDir is where error logs go when a stream enables
 	// CloudWatchLoggingOptions: <LogsDir>/<LogGroupName>/<LogStreamName>.log.
@@ -429,20 +430,31 @@ func (p *Pipeline) Destroy(ctx context.Context, force bool) error {
 }
 
 // enqueue is the buffer's flush function: it hands a batch, with the
-// settings in force now, to the workers, blocking while they are busy
-// (backpressure), unless deliveries are stopping, in which case the batch
-// stays in the log.
+// settings in force now, to the workers. When they are all busy the hand-over
+// waits on a goroutine of its own, so neither a producer nor an
+// UpdateDestination is held up by a slow destination; MaxPendingBytes bounds
+// how much can wait this way (Put throttles past it). If deliveries are
+// stopping, the batch stays in the log.
 func (p *Pipeline) enqueue(b *buffer.Batch) {
 	j := job{b: b, st: p.cfg.Load()}
 	p.qmu.RLock()
-	defer p.qmu.RUnlock()
 	if p.qclosed {
+		p.qmu.RUnlock()
 		return
 	}
 	select {
 	case p.queue <- j:
-	case <-p.stop:
+		p.qmu.RUnlock()
+		return
+	default:
 	}
+	go func() {
+		defer p.qmu.RUnlock() // Close waits for this hand-over
+		select {
+		case p.queue <- j:
+		case <-p.stop:
+		}
+	}()
 }
 
 func (p *Pipeline) work() {
