@@ -32,6 +32,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/wasmhose/wasmhose/runtime/internal/wasmbin"
 	"math"
 	"strings"
 )
@@ -101,18 +102,18 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 		return nil, st, fmt.Errorf("%w: not a WebAssembly 1.0 binary", ErrMalformed)
 	}
 	var secs []section
-	r := reader{b: wasm[8:]}
+	r := newReader(wasm[8:])
 	lastRank := 0
-	for len(r.b) > 0 {
-		id, err := r.byte()
+	for len(r.B) > 0 {
+		id, err := r.Byte()
 		if err != nil {
 			return nil, st, err
 		}
-		size, err := r.u32()
+		size, err := r.U32()
 		if err != nil {
 			return nil, st, err
 		}
-		payload, err := r.bytes(size)
+		payload, err := r.Bytes(size)
 		if err != nil {
 			return nil, st, fmt.Errorf("section %d: %w", id, err)
 		}
@@ -126,8 +127,8 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 			}
 			lastRank = rank
 		} else {
-			nr := reader{b: payload}
-			name, err := nr.name()
+			nr := newReader(payload)
+			name, err := nr.Name()
 			if err != nil {
 				return nil, st, fmt.Errorf("custom section: %w", err)
 			}
@@ -149,7 +150,7 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 			}
 			nGlobals += n
 		case secGlobal:
-			n, err := (&reader{b: s.payload}).u32()
+			n, err := newReader(s.payload).U32()
 			if err != nil {
 				return nil, st, fmt.Errorf("global section: %w", err)
 			}
@@ -223,40 +224,40 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 }
 
 func countImportedGlobals(p []byte) (uint32, error) {
-	r := reader{b: p}
-	n, err := r.u32()
+	r := newReader(p)
+	n, err := r.U32()
 	if err != nil {
 		return 0, err
 	}
 	var globals uint32
 	for i := uint32(0); i < n; i++ {
-		if _, err := r.name(); err != nil {
+		if _, err := r.Name(); err != nil {
 			return 0, err
 		}
-		if _, err := r.name(); err != nil {
+		if _, err := r.Name(); err != nil {
 			return 0, err
 		}
-		kind, err := r.byte()
+		kind, err := r.Byte()
 		if err != nil {
 			return 0, err
 		}
 		switch kind {
 		case 0: // func: type index
-			_, err = r.u32()
+			_, err = r.U32()
 		case 1: // table: reftype, limits
-			if _, err = r.byte(); err == nil {
-				err = r.limits()
+			if _, err = r.Byte(); err == nil {
+				err = r.SkipLimits()
 			}
 		case 2: // memory: limits
-			err = r.limits()
+			err = r.SkipLimits()
 		case 3: // global: valtype, mutability
 			globals++
-			if _, err = r.byte(); err == nil {
-				_, err = r.byte()
+			if _, err = r.Byte(); err == nil {
+				_, err = r.Byte()
 			}
 		case 4: // tag
-			if _, err = r.byte(); err == nil {
-				_, err = r.u32()
+			if _, err = r.Byte(); err == nil {
+				_, err = r.U32()
 			}
 		default:
 			return 0, fmt.Errorf("%w: import kind %d", ErrMalformed, kind)
@@ -265,34 +266,34 @@ func countImportedGlobals(p []byte) (uint32, error) {
 			return 0, err
 		}
 	}
-	if len(r.b) != 0 {
+	if len(r.B) != 0 {
 		return 0, fmt.Errorf("%w: import section has trailing bytes", ErrMalformed)
 	}
 	return globals, nil
 }
 
 func checkExportName(p []byte) error {
-	r := reader{b: p}
-	n, err := r.u32()
+	r := newReader(p)
+	n, err := r.U32()
 	if err != nil {
 		return fmt.Errorf("export section: %w", err)
 	}
 	for i := uint32(0); i < n; i++ {
-		name, err := r.name()
+		name, err := r.Name()
 		if err != nil {
 			return fmt.Errorf("export section: %w", err)
 		}
 		if name == ExportName {
 			return fmt.Errorf("%w: the module already exports %q", ErrMalformed, ExportName)
 		}
-		if _, err := r.byte(); err != nil {
+		if _, err := r.Byte(); err != nil {
 			return fmt.Errorf("export section: %w", err)
 		}
-		if _, err := r.u32(); err != nil {
+		if _, err := r.U32(); err != nil {
 			return fmt.Errorf("export section: %w", err)
 		}
 	}
-	if len(r.b) != 0 {
+	if len(r.B) != 0 {
 		return fmt.Errorf("%w: export section has trailing bytes", ErrMalformed)
 	}
 	return nil
@@ -300,8 +301,8 @@ func checkExportName(p []byte) error {
 
 // appendToVector increments the count of a vector section and appends item.
 func appendToVector(p, item []byte) ([]byte, error) {
-	r := reader{b: p}
-	n, err := r.u32()
+	r := newReader(p)
+	n, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +310,7 @@ func appendToVector(p, item []byte) ([]byte, error) {
 		return nil, fmt.Errorf("%w: vector too long", ErrMalformed)
 	}
 	out := binary.AppendUvarint(nil, uint64(n)+1)
-	out = append(out, r.b...)
+	out = append(out, r.B...)
 	return append(out, item...), nil
 }
 
@@ -318,19 +319,19 @@ func rewriteCode(p []byte, global uint32, st *Stats) ([]byte, error) {
 	check = binary.AppendUvarint(check, uint64(global))
 	check = append(check, 0x04, 0x40, 0x00, 0x0B) // if (empty) unreachable end
 
-	r := reader{b: p}
-	n, err := r.u32()
+	r := newReader(p)
+	n, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
 	out := binary.AppendUvarint(make([]byte, 0, len(p)+len(p)/8), uint64(n))
 	var body []byte
 	for i := uint32(0); i < n; i++ {
-		size, err := r.u32()
+		size, err := r.U32()
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
-		code, err := r.bytes(size)
+		code, err := r.Bytes(size)
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
@@ -342,35 +343,35 @@ func rewriteCode(p []byte, global uint32, st *Stats) ([]byte, error) {
 		out = binary.AppendUvarint(out, uint64(len(body)))
 		out = append(out, body...)
 	}
-	if len(r.b) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(r.b))
+	if len(r.B) != 0 {
+		return nil, fmt.Errorf("%w: %d trailing bytes", ErrMalformed, len(r.B))
 	}
 	return out, nil
 }
 
 func rewriteBody(out, code, check []byte, global uint32, st *Stats) ([]byte, error) {
-	r := reader{b: code}
-	groups, err := r.u32()
+	r := newReader(code)
+	groups, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
 	for g := uint32(0); g < groups; g++ {
-		if _, err := r.u32(); err != nil {
+		if _, err := r.U32(); err != nil {
 			return nil, err
 		}
-		if _, err := r.byte(); err != nil {
+		if _, err := r.Byte(); err != nil {
 			return nil, err
 		}
 	}
-	out = append(out, code[:len(code)-len(r.b)]...)
+	out = append(out, code[:len(code)-len(r.B)]...)
 	out = append(out, check...)
-	for len(r.b) > 0 {
-		start := r.b
-		op, _ := r.byte()
+	for len(r.B) > 0 {
+		start := r.B
+		op, _ := r.Byte()
 		if err := r.skipImmediates(op, global); err != nil {
 			return nil, fmt.Errorf("opcode 0x%02x at offset %d: %w", op, len(code)-len(start), err)
 		}
-		out = append(out, start[:len(start)-len(r.b)]...)
+		out = append(out, start[:len(start)-len(r.B)]...)
 		if op == opLoop {
 			out = append(out, check...)
 			st.Loops++
@@ -382,103 +383,21 @@ func rewriteBody(out, code, check []byte, global uint32, st *Stats) ([]byte, err
 	return out, nil
 }
 
-type reader struct{ b []byte }
+// reader reads the module's primitive encodings.
+type reader struct{ wasmbin.Reader }
 
-var errEOF = fmt.Errorf("%w: unexpected end", ErrMalformed)
-
-func (r *reader) byte() (byte, error) {
-	if len(r.b) == 0 {
-		return 0, errEOF
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c, nil
-}
-
-func (r *reader) bytes(n uint32) ([]byte, error) {
-	if uint64(n) > uint64(len(r.b)) {
-		return nil, errEOF
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v, nil
-}
-
-// uleb reads an unsigned LEB128 of at most bits bits.
-func (r *reader) uleb(bits uint) (uint64, error) {
-	var v uint64
-	for shift := uint(0); ; shift += 7 {
-		if shift >= bits {
-			return 0, fmt.Errorf("%w: LEB128 too long", ErrMalformed)
-		}
-		c, err := r.byte()
-		if err != nil {
-			return 0, err
-		}
-		v |= uint64(c&0x7F) << shift
-		if c&0x80 == 0 {
-			if bits < 64 && v>>bits != 0 {
-				return 0, fmt.Errorf("%w: LEB128 overflows %d bits", ErrMalformed, bits)
-			}
-			return v, nil
-		}
-	}
-}
-
-func (r *reader) u32() (uint32, error) {
-	v, err := r.uleb(32)
-	return uint32(v), err
-}
-
-// sleb skips a signed LEB128 of at most bits bits.
-func (r *reader) sleb(bits uint) error {
-	for n := uint(0); ; n += 7 {
-		if n >= bits {
-			return fmt.Errorf("%w: LEB128 too long", ErrMalformed)
-		}
-		c, err := r.byte()
-		if err != nil {
-			return err
-		}
-		if c&0x80 == 0 {
-			return nil
-		}
-	}
-}
-
-func (r *reader) name() (string, error) {
-	n, err := r.u32()
-	if err != nil {
-		return "", err
-	}
-	b, err := r.bytes(n)
-	return string(b), err
-}
-
-func (r *reader) limits() error {
-	flag, err := r.byte()
-	if err != nil {
-		return err
-	}
-	if _, err := r.u32(); err != nil {
-		return err
-	}
-	if flag&1 != 0 {
-		_, err = r.u32()
-	}
-	return err
-}
+func newReader(b []byte) *reader { return &reader{wasmbin.Reader{B: b, Malformed: ErrMalformed}} }
 
 func (r *reader) memarg() error {
-	if _, err := r.u32(); err != nil {
+	if _, err := r.U32(); err != nil {
 		return err
 	}
-	_, err := r.u32()
+	_, err := r.U32()
 	return err
 }
 
 func (r *reader) skip(n uint32) error {
-	_, err := r.bytes(n)
+	_, err := r.Bytes(n)
 	return err
 }
 
@@ -489,36 +408,36 @@ func (r *reader) skipImmediates(op byte, global uint32) error {
 		op == 0x1A, op == 0x1B, op == 0xD1, op >= 0x45 && op <= 0xC4:
 		return nil
 	case op >= 0x02 && op <= 0x04: // block, loop, if: blocktype (s33)
-		return r.sleb(33)
+		return r.SkipSLEB(33)
 	case op == 0x0C, op == 0x0D, op == 0x10, op == 0x12, op == 0xD2,
 		op >= 0x20 && op <= 0x22, op == 0x25, op == 0x26:
-		_, err := r.u32()
+		_, err := r.U32()
 		return err
 	case op == opGlobalGet, op == opGlobalSet:
-		idx, err := r.u32()
+		idx, err := r.U32()
 		if err == nil && idx >= global {
 			return fmt.Errorf("%w: global index %d out of range", ErrMalformed, idx)
 		}
 		return err
 	case op == 0x0E: // br_table
-		n, err := r.u32()
+		n, err := r.U32()
 		if err != nil {
 			return err
 		}
 		for i := uint64(0); i <= uint64(n); i++ {
-			if _, err := r.u32(); err != nil {
+			if _, err := r.U32(); err != nil {
 				return err
 			}
 		}
 		return nil
 	case op == 0x11, op == 0x13: // call_indirect, return_call_indirect
-		if _, err := r.u32(); err != nil {
+		if _, err := r.U32(); err != nil {
 			return err
 		}
-		_, err := r.u32()
+		_, err := r.U32()
 		return err
 	case op == 0x1C: // select t*
-		n, err := r.u32()
+		n, err := r.U32()
 		if err != nil {
 			return err
 		}
@@ -526,18 +445,18 @@ func (r *reader) skipImmediates(op byte, global uint32) error {
 	case op >= 0x28 && op <= 0x3E:
 		return r.memarg()
 	case op == 0x3F, op == 0x40:
-		_, err := r.u32()
+		_, err := r.U32()
 		return err
 	case op == 0x41:
-		return r.sleb(32)
+		return r.SkipSLEB(32)
 	case op == 0x42:
-		return r.sleb(64)
+		return r.SkipSLEB(64)
 	case op == 0x43:
 		return r.skip(4)
 	case op == 0x44:
 		return r.skip(8)
 	case op == 0xD0:
-		_, err := r.byte()
+		_, err := r.Byte()
 		return err
 	case op == 0xFC:
 		return r.skipFC()
@@ -548,7 +467,7 @@ func (r *reader) skipImmediates(op byte, global uint32) error {
 }
 
 func (r *reader) skipFC() error {
-	sub, err := r.u32()
+	sub, err := r.U32()
 	if err != nil {
 		return err
 	}
@@ -556,26 +475,26 @@ func (r *reader) skipFC() error {
 	case sub <= 7: // saturating truncation
 		return nil
 	case sub == 8, sub == 12, sub == 14: // memory.init, table.init, table.copy
-		if _, err := r.u32(); err != nil {
+		if _, err := r.U32(); err != nil {
 			return err
 		}
-		_, err := r.u32()
+		_, err := r.U32()
 		return err
 	case sub == 10: // memory.copy
-		if _, err := r.u32(); err != nil {
+		if _, err := r.U32(); err != nil {
 			return err
 		}
-		_, err := r.u32()
+		_, err := r.U32()
 		return err
 	case sub == 9, sub == 11, sub == 13, sub >= 15 && sub <= 17:
-		_, err := r.u32()
+		_, err := r.U32()
 		return err
 	}
 	return fmt.Errorf("%w: opcode 0xFC %d", ErrUnsupported, sub)
 }
 
 func (r *reader) skipFD() error {
-	sub, err := r.u32()
+	sub, err := r.U32()
 	if err != nil {
 		return err
 	}

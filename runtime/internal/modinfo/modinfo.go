@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/wasmhose/wasmhose/runtime/internal/wasmbin"
 )
 
 // Kind is the kind of an import or export.
@@ -66,17 +67,17 @@ func Parse(wasm []byte) (Info, error) {
 	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" || binary.LittleEndian.Uint32(wasm[4:]) != 1 {
 		return info, fmt.Errorf("%w: not a WebAssembly 1.0 binary", ErrMalformed)
 	}
-	r := reader{b: wasm[8:]}
-	for len(r.b) > 0 {
-		id, err := r.byte()
+	r := newReader(wasm[8:])
+	for len(r.B) > 0 {
+		id, err := r.Byte()
 		if err != nil {
 			return info, err
 		}
-		size, err := r.u32()
+		size, err := r.U32()
 		if err != nil {
 			return info, err
 		}
-		payload, err := r.bytes(size)
+		payload, err := r.Bytes(size)
 		if err != nil {
 			return info, fmt.Errorf("section %d: %w", id, err)
 		}
@@ -95,44 +96,44 @@ func Parse(wasm []byte) (Info, error) {
 }
 
 func parseImports(p []byte) ([]Import, error) {
-	r := reader{b: p}
-	n, err := r.u32()
+	r := newReader(p)
+	n, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
-	if uint64(n)*4 > uint64(len(r.b)) { // an import takes at least 4 bytes
+	if uint64(n)*4 > uint64(len(r.B)) { // an import takes at least 4 bytes
 		return nil, errEOF
 	}
 	out := make([]Import, 0, n)
 	for i := uint32(0); i < n; i++ {
 		var im Import
-		if im.Module, err = r.name(); err != nil {
+		if im.Module, err = r.Name(); err != nil {
 			return nil, err
 		}
-		if im.Name, err = r.name(); err != nil {
+		if im.Name, err = r.Name(); err != nil {
 			return nil, err
 		}
-		k, err := r.byte()
+		k, err := r.Byte()
 		if err != nil {
 			return nil, err
 		}
 		im.Kind = Kind(k)
 		switch im.Kind {
 		case KindFunc:
-			_, err = r.u32()
+			_, err = r.U32()
 		case KindTable:
-			if _, err = r.byte(); err == nil {
-				err = r.limits()
+			if _, err = r.Byte(); err == nil {
+				err = r.SkipLimits()
 			}
 		case KindMemory:
-			err = r.limits()
+			err = r.SkipLimits()
 		case KindGlobal:
-			if _, err = r.byte(); err == nil {
-				_, err = r.byte()
+			if _, err = r.Byte(); err == nil {
+				_, err = r.Byte()
 			}
 		case KindTag:
-			if _, err = r.byte(); err == nil {
-				_, err = r.u32()
+			if _, err = r.Byte(); err == nil {
+				_, err = r.U32()
 			}
 		default:
 			return nil, fmt.Errorf("%w: import kind %d", ErrMalformed, k)
@@ -142,102 +143,47 @@ func parseImports(p []byte) ([]Import, error) {
 		}
 		out = append(out, im)
 	}
-	if len(r.b) != 0 {
+	if len(r.B) != 0 {
 		return nil, fmt.Errorf("%w: trailing bytes", ErrMalformed)
 	}
 	return out, nil
 }
 
 func parseExports(p []byte) ([]Export, error) {
-	r := reader{b: p}
-	n, err := r.u32()
+	r := newReader(p)
+	n, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
-	if uint64(n)*3 > uint64(len(r.b)) { // an export takes at least 3 bytes
+	if uint64(n)*3 > uint64(len(r.B)) { // an export takes at least 3 bytes
 		return nil, errEOF
 	}
 	out := make([]Export, 0, n)
 	for i := uint32(0); i < n; i++ {
 		var ex Export
-		if ex.Name, err = r.name(); err != nil {
+		if ex.Name, err = r.Name(); err != nil {
 			return nil, err
 		}
-		k, err := r.byte()
+		k, err := r.Byte()
 		if err != nil {
 			return nil, err
 		}
 		ex.Kind = Kind(k)
-		if _, err := r.u32(); err != nil {
+		if _, err := r.U32(); err != nil {
 			return nil, err
 		}
 		out = append(out, ex)
 	}
-	if len(r.b) != 0 {
+	if len(r.B) != 0 {
 		return nil, fmt.Errorf("%w: trailing bytes", ErrMalformed)
 	}
 	return out, nil
 }
 
-type reader struct{ b []byte }
+// reader reads the module's primitive encodings.
+type reader struct{ wasmbin.Reader }
 
+func newReader(b []byte) *reader { return &reader{wasmbin.Reader{B: b, Malformed: ErrMalformed}} }
+
+// errEOF is the error of a read past the end.
 var errEOF = fmt.Errorf("%w: unexpected end", ErrMalformed)
-
-func (r *reader) byte() (byte, error) {
-	if len(r.b) == 0 {
-		return 0, errEOF
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c, nil
-}
-
-func (r *reader) bytes(n uint32) ([]byte, error) {
-	if uint64(n) > uint64(len(r.b)) {
-		return nil, errEOF
-	}
-	v := r.b[:n]
-	r.b = r.b[n:]
-	return v, nil
-}
-
-func (r *reader) u32() (uint32, error) {
-	var v uint64
-	for shift := uint(0); shift < 35; shift += 7 {
-		c, err := r.byte()
-		if err != nil {
-			return 0, err
-		}
-		v |= uint64(c&0x7F) << shift
-		if c&0x80 == 0 {
-			if v > 0xFFFFFFFF {
-				return 0, fmt.Errorf("%w: LEB128 overflows 32 bits", ErrMalformed)
-			}
-			return uint32(v), nil
-		}
-	}
-	return 0, fmt.Errorf("%w: LEB128 too long", ErrMalformed)
-}
-
-func (r *reader) name() (string, error) {
-	n, err := r.u32()
-	if err != nil {
-		return "", err
-	}
-	b, err := r.bytes(n)
-	return string(b), err
-}
-
-func (r *reader) limits() error {
-	flag, err := r.byte()
-	if err != nil {
-		return err
-	}
-	if _, err := r.u32(); err != nil {
-		return err
-	}
-	if flag&1 != 0 {
-		_, err = r.u32()
-	}
-	return err
-}
