@@ -40,6 +40,15 @@ import (
 // ExportName is the name under which the interrupt global is exported.
 const ExportName = "wasmhose_interrupt"
 
+// YieldInterval is how many checks pass between two yields to the Go
+// scheduler (a memory.grow 0, which wazero runs in Go). Without them a
+// guest looping in compiled code holds its thread: Go cannot preempt it,
+// so a garbage collection waiting to stop the world, and with it the
+// whole process, would wait for the loop, and the goroutine meant to set
+// the interrupt flag might never run. A module without a memory has
+// nothing to grow and gets the flag check alone.
+const YieldInterval = 1 << 14
+
 // ErrMalformed is wrapped by every error about a module the rewriter cannot
 // parse.
 var ErrMalformed = errors.New("malformed module")
@@ -51,6 +60,7 @@ var ErrUnsupported = errors.New("unsupported")
 const (
 	secCustom   = 0
 	secImport   = 2
+	secMemory   = 5
 	secGlobal   = 6
 	secExport   = 7
 	secCode     = 10
@@ -140,15 +150,22 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 	}
 
 	// Count globals: imported ones come first in the index space.
-	var nGlobals uint32
+	var nGlobals, nMemories uint32
 	for _, s := range secs {
 		switch s.id {
 		case secImport:
-			n, err := countImportedGlobals(s.payload)
+			n, m, err := countImports(s.payload)
 			if err != nil {
 				return nil, st, fmt.Errorf("import section: %w", err)
 			}
 			nGlobals += n
+			nMemories += m
+		case secMemory:
+			n, err := newReader(s.payload).U32()
+			if err != nil {
+				return nil, st, fmt.Errorf("memory section: %w", err)
+			}
+			nMemories += n
 		case secGlobal:
 			n, err := newReader(s.payload).U32()
 			if err != nil {
@@ -157,13 +174,16 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 			nGlobals += n
 		}
 	}
-	if nGlobals == math.MaxUint32 {
+	if nGlobals >= math.MaxUint32-1 {
 		return nil, st, fmt.Errorf("%w: too many globals", ErrMalformed)
 	}
 	st.Global = nGlobals
 
-	// global: i32, mutable, init i32.const 0.
+	// The interrupt flag: i32, mutable, init i32.const 0. Then the yield
+	// countdown: i32, mutable, init YieldInterval.
 	newGlobal := []byte{0x7F, 0x01, 0x41, 0x00, 0x0B}
+	countdown := append(binary.AppendVarint([]byte{0x7F, 0x01, 0x41}, YieldInterval), 0x0B)
+	yields := nMemories > 0
 	newExport := appendName(nil, ExportName)
 	newExport = append(newExport, kindGlobal)
 	newExport = binary.AppendUvarint(newExport, uint64(st.Global))
@@ -179,7 +199,7 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 	// and the next section comes after them.
 	flush := func(rank int) {
 		if !haveGlobal && rank > sectionRank(secGlobal) {
-			emit(secGlobal, append([]byte{1}, newGlobal...))
+			emit(secGlobal, append(append([]byte{2}, newGlobal...), countdown...))
 			haveGlobal = true
 		}
 		if !haveExport && rank > sectionRank(secExport) {
@@ -194,6 +214,9 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 		switch s.id {
 		case secGlobal:
 			p, err := appendToVector(s.payload, newGlobal)
+			if err == nil {
+				p, err = appendToVector(p, countdown)
+			}
 			if err != nil {
 				return nil, st, fmt.Errorf("global section: %w", err)
 			}
@@ -210,7 +233,7 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 			emit(s.id, p)
 			haveExport = true
 		case secCode:
-			p, err := rewriteCode(s.payload, st.Global, &st)
+			p, err := rewriteCode(s.payload, st.Global, yields, &st)
 			if err != nil {
 				return nil, st, fmt.Errorf("code section: %w", err)
 			}
@@ -224,22 +247,33 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 }
 
 func countImportedGlobals(p []byte) (uint32, error) {
+	g, _, err := countImports(p)
+	return g, err
+}
+
+// countImports returns the number of imported globals and memories.
+func countImports(p []byte) (globals, memories uint32, err error) {
+	globals, memories, err = countImportsOf(p)
+	return
+}
+
+func countImportsOf(p []byte) (uint32, uint32, error) {
 	r := newReader(p)
 	n, err := r.U32()
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	var globals uint32
+	var globals, memories uint32
 	for i := uint32(0); i < n; i++ {
 		if _, err := r.Name(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		if _, err := r.Name(); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		kind, err := r.Byte()
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		switch kind {
 		case 0: // func: type index
@@ -249,6 +283,7 @@ func countImportedGlobals(p []byte) (uint32, error) {
 				err = r.SkipLimits()
 			}
 		case 2: // memory: limits
+			memories++
 			err = r.SkipLimits()
 		case 3: // global: valtype, mutability
 			globals++
@@ -260,16 +295,16 @@ func countImportedGlobals(p []byte) (uint32, error) {
 				_, err = r.U32()
 			}
 		default:
-			return 0, fmt.Errorf("%w: import kind %d", ErrMalformed, kind)
+			return 0, 0, fmt.Errorf("%w: import kind %d", ErrMalformed, kind)
 		}
 		if err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 	}
 	if len(r.B) != 0 {
-		return 0, fmt.Errorf("%w: import section has trailing bytes", ErrMalformed)
+		return 0, 0, fmt.Errorf("%w: import section has trailing bytes", ErrMalformed)
 	}
-	return globals, nil
+	return globals, memories, nil
 }
 
 func checkExportName(p []byte) error {
@@ -314,8 +349,28 @@ func appendToVector(p, item []byte) ([]byte, error) {
 	return append(out, item...), nil
 }
 
-func rewriteCode(p []byte, global uint32, st *Stats) ([]byte, error) {
-	check := []byte{opGlobalGet}
+func rewriteCode(p []byte, global uint32, yields bool, st *Stats) ([]byte, error) {
+	var check []byte
+	if yields {
+		// Count down; at zero, reset and run memory.grow 0, which wazero
+		// executes in Go: a point where the goroutine can be preempted, so
+		// a runaway loop never holds up the Go scheduler or a garbage
+		// collection's stop-the-world (compiled Wasm cannot be preempted
+		// asynchronously), and the goroutine that sets the flag gets to run.
+		ctr := uint64(global) + 1
+		check = append(check, opGlobalGet)
+		check = binary.AppendUvarint(check, ctr)
+		check = append(check, 0x41, 0x01, 0x6B, opGlobalSet) // i32.const 1, i32.sub, global.set
+		check = binary.AppendUvarint(check, ctr)
+		check = append(check, opGlobalGet)
+		check = binary.AppendUvarint(check, ctr)
+		check = append(check, 0x45, 0x04, 0x40, 0x41) // i32.eqz, if (empty), i32.const
+		check = binary.AppendVarint(check, YieldInterval)
+		check = append(check, opGlobalSet)
+		check = binary.AppendUvarint(check, ctr)
+		check = append(check, 0x41, 0x00, 0x40, 0x00, 0x1A, 0x0B) // i32.const 0, memory.grow 0, drop, end
+	}
+	check = append(check, opGlobalGet)
 	check = binary.AppendUvarint(check, uint64(global))
 	check = append(check, 0x04, 0x40, 0x00, 0x0B) // if (empty) unreachable end
 
