@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wasmhose/wasmhose/host/api"
+	"github.com/wasmhose/wasmhose/host/auth"
 	"github.com/wasmhose/wasmhose/host/config"
 	"github.com/wasmhose/wasmhose/host/console"
 	"github.com/wasmhose/wasmhose/host/metrics"
@@ -132,7 +133,23 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		return err
 	}
 	m := metrics.New(svc.Snapshot)
-	srv := api.New(svc, api.Options{Logger: logger, Observer: m, LoopbackOnly: isLoopback(cfg.Listen)})
+	opts := api.Options{Logger: logger, Observer: m, LoopbackOnly: isLoopback(cfg.Listen)}
+	if cfg.Auth.Mode == config.AuthSigV4 {
+		keys := make([]auth.Key, len(cfg.Auth.Keys))
+		for i, k := range cfg.Auth.Keys {
+			keys[i] = auth.Key{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey}
+		}
+		v, err := auth.New(auth.Options{Keys: keys, Region: cfg.Region, ClockSkew: cfg.Auth.ClockSkew})
+		if err != nil {
+			_ = svc.Close(context.Background())
+			return fmt.Errorf("auth: %w", err)
+		}
+		opts.Auth = v
+		logger.Info("request signing is on: AWS SigV4", "keys", len(keys), "region", cfg.Region, "clockSkew", cfg.Auth.ClockSkew.String())
+	} else {
+		logger.Warn("request signing is OFF: any credentials are accepted", "auth.mode", cfg.Auth.Mode)
+	}
+	srv := api.New(svc, opts)
 	srv.Echo().GET("/metrics", echo.WrapHandler(m.Handler()))
 	srv.Echo().GET("/readyz", func(c echo.Context) error {
 		rctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)

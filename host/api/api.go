@@ -94,6 +94,21 @@ type Options struct {
 	// so a web page elsewhere cannot reach the unauthenticated console and
 	// API through DNS rebinding.
 	LoopbackOnly bool
+	// Auth, when not nil, authenticates every Firehose API request (POST /)
+	// before it is dispatched; the service routes (/healthz, /readyz,
+	// /metrics, /console) are not checked. Nil accepts any request, the
+	// development mode.
+	Auth Authenticator
+}
+
+// Authenticator checks the signature of a Firehose API request. body is the
+// request's body, already read (r.Body is readable again too). An error
+// should be an *apierror.Error (MissingAuthenticationTokenException,
+// UnrecognizedClientException, InvalidSignatureException, ...); anything
+// else is answered as InternalFailure. *auth.Verifier implements it.
+type Authenticator interface {
+	// Verify returns the access key the request was signed with.
+	Verify(r *http.Request, body []byte) (accessKeyID string, err error)
 }
 
 // loopbackHost reports whether a Host header names this machine.
@@ -167,7 +182,11 @@ func New(b Backend, o Options) *Server {
 			}
 		})
 	}
-	e.POST("/", s.dispatch)
+	if o.Auth != nil {
+		e.POST("/", s.dispatch, s.authenticate(o.Auth))
+	} else {
+		e.POST("/", s.dispatch)
+	}
 	e.GET("/healthz", s.healthz)
 	return s
 }
@@ -185,6 +204,30 @@ func (s *Server) healthz(c echo.Context) error {
 		}
 	}
 	return c.String(http.StatusOK, "ok\n")
+}
+
+// authenticate is the middleware that verifies a request's signature
+// before dispatch. It reads the body (bounded as dispatch bounds it) and
+// puts it back for the handler.
+func (s *Server) authenticate(a Authenticator) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			body, err := readBody(req)
+			if err != nil {
+				return s.writeError(c, apierror.Serialization("Cannot read request body: %v", err))
+			}
+			if len(body) > MaxBodyBytes {
+				return s.writeError(c, apierror.New(apierror.TypeRequestEntityTooLarge, "Request body exceeds %d bytes", MaxBodyBytes))
+			}
+			req.Body = io.NopCloser(bytes.NewReader(body))
+			if _, err := a.Verify(req, body); err != nil {
+				c.Response().Header().Set("X-Amzn-RequestId", uuid.NewString())
+				return s.writeError(c, err)
+			}
+			return next(c)
+		}
+	}
 }
 
 // dispatch reads the operation from X-Amz-Target and runs it.

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -43,6 +44,37 @@ type Config struct {
 	WAL WAL `yaml:"wal"`
 	// Delivery configures the delivery workers.
 	Delivery Delivery `yaml:"delivery"`
+	// Auth configures request authentication on the Firehose API.
+	Auth Auth `yaml:"auth"`
+}
+
+// Auth modes.
+const (
+	// AuthDev accepts any credentials, or none (the default, for laptops).
+	AuthDev = "dev"
+	// AuthSigV4 verifies AWS Signature Version 4 against Keys.
+	AuthSigV4 = "sigv4"
+)
+
+// Auth configures how Firehose API requests are authenticated.
+type Auth struct {
+	// Mode is "dev" (default: any credentials are accepted, and the
+	// service says so at start-up) or "sigv4" (every request must be
+	// signed with one of Keys).
+	Mode string `yaml:"mode"`
+	// ClockSkew is how far a request's X-Amz-Date may be from the
+	// server's clock (default 5m, the AWS rule).
+	ClockSkew time.Duration `yaml:"clockSkew"`
+	// Keys are the access keys clients sign with (sigv4 mode).
+	Keys []AuthKey `yaml:"keys"`
+}
+
+// AuthKey is one access key clients may sign requests with.
+type AuthKey struct {
+	// AccessKeyID identifies the key.
+	AccessKeyID string `yaml:"accessKeyId"`
+	// SecretAccessKey signs requests.
+	SecretAccessKey string `yaml:"secretAccessKey"`
 }
 
 // S3 configures delivery to S3 or an S3-compatible server.
@@ -96,6 +128,7 @@ func Default() Config {
 		Store:     "local",
 		WAL:       WAL{SegmentBytes: 64 << 20},
 		Delivery:  Delivery{Workers: 2, MaxPendingMB: 256},
+		Auth:      Auth{Mode: AuthDev, ClockSkew: 5 * time.Minute},
 	}
 }
 
@@ -181,5 +214,35 @@ func (c *Config) Validate() error {
 	if c.Delivery.MaxPendingMB < 0 {
 		errs = append(errs, fmt.Errorf("delivery.maxPendingMB: %d must not be negative (0: no bound)", c.Delivery.MaxPendingMB))
 	}
+	errs = append(errs, c.Auth.validate()...)
 	return errors.Join(errs...)
+}
+
+func (a *Auth) validate() []error {
+	var errs []error
+	switch a.Mode {
+	case AuthDev:
+	case AuthSigV4:
+		if len(a.Keys) == 0 {
+			errs = append(errs, errors.New("auth.keys: sigv4 mode needs at least one key"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("auth.mode: %q must be dev or sigv4", a.Mode))
+	}
+	if a.ClockSkew < time.Second || a.ClockSkew > time.Hour {
+		errs = append(errs, fmt.Errorf("auth.clockSkew: %s must be from 1s to 1h", a.ClockSkew))
+	}
+	seen := map[string]bool{}
+	for i, k := range a.Keys {
+		switch {
+		case k.AccessKeyID == "" || k.SecretAccessKey == "":
+			errs = append(errs, fmt.Errorf("auth.keys[%d]: accessKeyId and secretAccessKey must not be empty", i))
+		case strings.ContainsAny(k.AccessKeyID, "/ ,="):
+			errs = append(errs, fmt.Errorf("auth.keys[%d]: accessKeyId %q must not contain '/', ',', '=' or spaces", i, k.AccessKeyID))
+		case seen[k.AccessKeyID]:
+			errs = append(errs, fmt.Errorf("auth.keys[%d]: accessKeyId %q appears twice", i, k.AccessKeyID))
+		}
+		seen[k.AccessKeyID] = true
+	}
+	return errs
 }

@@ -8,8 +8,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wasmhose/wasmhose/host/config"
 )
@@ -26,8 +28,9 @@ func TestDefaultValidates(t *testing.T) {
 		LogLevel: "info", Store: "local",
 		WAL:      config.WAL{SegmentBytes: 64 << 20},
 		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256},
+		Auth:     config.Auth{Mode: "dev", ClockSkew: 5 * time.Minute},
 	}
-	if c != exp {
+	if !reflect.DeepEqual(c, exp) {
 		t.Fatalf("Default() = %+v, want %+v", c, exp)
 	}
 }
@@ -40,6 +43,7 @@ func TestParse(t *testing.T) {
 			UsePathStyle: true, PartSizeBytes: 16777216},
 		WAL:      config.WAL{SegmentBytes: 67108864},
 		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256},
+		Auth:     config.Auth{Mode: "dev", ClockSkew: 5 * time.Minute},
 	}
 	partial := config.Default()
 	partial.Region = "ap-southeast-2"
@@ -101,7 +105,7 @@ delivery:
 			if err != nil {
 				t.Fatalf("Parse: %v", err)
 			}
-			if c != tt.exp {
+			if !reflect.DeepEqual(c, tt.exp) {
 				t.Fatalf("Parse = %+v\nwant    %+v", c, tt.exp)
 			}
 			if err := c.Validate(); err != nil {
@@ -204,6 +208,27 @@ func TestValidate(t *testing.T) {
 		{name: "no workers", mutate: func(c *config.Config) { c.Delivery.Workers = 0 }, expErr: []string{"delivery.workers: 0 must be 1–64"}},
 		{name: "too many workers", mutate: func(c *config.Config) { c.Delivery.Workers = 65 }, expErr: []string{"delivery.workers: 65 must be 1–64"}},
 		{name: "64 workers", mutate: func(c *config.Config) { c.Delivery.Workers = 64 }},
+		{name: "sigv4 with a key", mutate: func(c *config.Config) {
+			c.Auth.Mode = "sigv4"
+			c.Auth.Keys = []config.AuthKey{{AccessKeyID: "AKID", SecretAccessKey: "s"}}
+		}},
+		{name: "sigv4 without keys", mutate: func(c *config.Config) { c.Auth.Mode = "sigv4" },
+			expErr: []string{"auth.keys: sigv4 mode needs at least one key"}},
+		{name: "unknown auth mode", mutate: func(c *config.Config) { c.Auth.Mode = "none" },
+			expErr: []string{`auth.mode: "none" must be dev or sigv4`}},
+		{name: "clockSkew too small", mutate: func(c *config.Config) { c.Auth.ClockSkew = time.Millisecond },
+			expErr: []string{"auth.clockSkew: 1ms must be from 1s to 1h"}},
+		{name: "clockSkew too large", mutate: func(c *config.Config) { c.Auth.ClockSkew = 2 * time.Hour },
+			expErr: []string{"auth.clockSkew: 2h0m0s must be from 1s to 1h"}},
+		{name: "bad keys", mutate: func(c *config.Config) {
+			c.Auth.Mode = "sigv4"
+			c.Auth.Keys = []config.AuthKey{{AccessKeyID: "A"}, {AccessKeyID: "A/B", SecretAccessKey: "s"},
+				{AccessKeyID: "C", SecretAccessKey: "s"}, {AccessKeyID: "C", SecretAccessKey: "t"}}
+		}, expErr: []string{
+			"auth.keys[0]: accessKeyId and secretAccessKey must not be empty",
+			`auth.keys[1]: accessKeyId "A/B" must not contain '/', ',', '=' or spaces`,
+			`auth.keys[3]: accessKeyId "C" appears twice`,
+		}},
 		{name: "every problem at once", mutate: func(c *config.Config) {
 			*c = config.Config{AccountID: "x", Region: "Nowhere", LogLevel: "loud", Store: "s3",
 				S3:  config.S3{AccessKeyID: "ak", PartSizeBytes: 1024},
@@ -218,6 +243,8 @@ func TestValidate(t *testing.T) {
 			"s3.partSizeBytes: 1024 is below S3's 5 MiB minimum",
 			"wal.segmentBytes: 10 must be at least 1 MiB",
 			"delivery.workers: -1 must be 1–64",
+			`auth.mode: "" must be dev or sigv4`,
+			"auth.clockSkew: 0s must be from 1s to 1h",
 		}},
 	}
 	for _, tt := range tests {
@@ -306,8 +333,12 @@ func TestFullYAML(t *testing.T) {
 		},
 		WAL:      config.WAL{SegmentBytes: 128 << 20, NoSync: true},
 		Delivery: config.Delivery{Workers: 8, MaxPendingMB: 256},
+		Auth: config.Auth{Mode: "sigv4", ClockSkew: 2 * time.Minute, Keys: []config.AuthKey{
+			{AccessKeyID: "AKIDPRODUCER", SecretAccessKey: "producer-secret"},
+			{AccessKeyID: "AKIDADMIN", SecretAccessKey: "admin-secret"},
+		}},
 	}
-	if c != exp {
+	if !reflect.DeepEqual(c, exp) {
 		t.Fatalf("full.yaml = %+v\nwant        %+v", c, exp)
 	}
 }
