@@ -213,12 +213,9 @@ func (s *Server) authenticate(a Authenticator) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			req := c.Request()
-			body, err := readBody(req)
+			body, err := requestBody(c)
 			if err != nil {
-				return s.writeError(c, apierror.Serialization("Cannot read request body: %v", err))
-			}
-			if len(body) > MaxBodyBytes {
-				return s.writeError(c, apierror.New(apierror.TypeRequestEntityTooLarge, "Request body exceeds %d bytes", MaxBodyBytes))
+				return s.writeError(c, err)
 			}
 			req.Body = io.NopCloser(bytes.NewReader(body))
 			if _, err := a.Verify(req, body); err != nil {
@@ -243,12 +240,9 @@ func (s *Server) dispatch(c echo.Context) error {
 	if !ok || h == nil {
 		return s.writeError(c, apierror.New(apierror.TypeUnknownOperation, "Unknown operation %s", target))
 	}
-	body, err := readBody(req)
+	body, err := requestBody(c)
 	if err != nil {
-		return s.writeError(c, apierror.Serialization("Cannot read request body: %v", err))
-	}
-	if len(body) > MaxBodyBytes {
-		return s.writeError(c, apierror.New(apierror.TypeRequestEntityTooLarge, "Request body exceeds %d bytes", MaxBodyBytes))
+		return s.writeError(c, err)
 	}
 	start := time.Now()
 	var info callInfo
@@ -265,6 +259,27 @@ func (s *Server) dispatch(c echo.Context) error {
 		s.obs.ObserveRequest(op, info.stream, c.Response().Status, time.Since(start), info.records, info.bytes, info.failed)
 	}
 	return err
+}
+
+// bodyKey is where requestBody keeps a request's body in the echo context.
+const bodyKey = "wasmhose.body"
+
+// requestBody reads the request body once, bounded by MaxBodyBytes, and
+// keeps it in the context: the signature check and the dispatcher both need
+// it, and a 4 MiB batch should be read and copied only once.
+func requestBody(c echo.Context) ([]byte, error) {
+	if b, ok := c.Get(bodyKey).([]byte); ok {
+		return b, nil
+	}
+	body, err := readBody(c.Request())
+	if err != nil {
+		return nil, apierror.Serialization("Cannot read request body: %v", err)
+	}
+	if len(body) > MaxBodyBytes {
+		return nil, apierror.New(apierror.TypeRequestEntityTooLarge, "Request body exceeds %d bytes", MaxBodyBytes)
+	}
+	c.Set(bodyKey, body)
+	return body, nil
 }
 
 // readBody reads at most MaxBodyBytes+1 bytes, in one allocation when the

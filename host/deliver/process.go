@@ -26,8 +26,6 @@ type Transforms interface {
 const (
 	defaultRetries       = 3
 	defaultProcessorMB   = 1.0
-	minProcessorMB       = 0.2
-	maxProcessorMB       = 3.0
 	maxRecordsPerInvoke  = 10000
 	errorTypeProcessing  = "processing-failed"
 	codeProcessingFailed = "Lambda.ProcessingFailedStatus"

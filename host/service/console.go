@@ -37,7 +37,7 @@ func (svc *Service) Objects(ctx context.Context, name string, limit int) ([]objs
 	if !ok {
 		return nil, svc.notFound(name)
 	}
-	bucket, err := bucketOf(bucketARN)
+	bucket, err := objstore.BucketFromARN(bucketARN)
 	if err != nil {
 		return nil, fmt.Errorf("objects of %s: %w", name, err)
 	}

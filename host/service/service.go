@@ -178,9 +178,6 @@ func (svc *Service) checkFunctions(ctx context.Context, d *stream.ExtendedS3Dest
 	return nil
 }
 
-// bucketOf returns the bucket name of a bucket ARN.
-func bucketOf(arn string) (string, error) { return objstore.BucketFromARN(arn) }
-
 // ARN returns the delivery stream ARN of name.
 func (svc *Service) ARN(name string) string {
 	return fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/%s", svc.opts.Region, svc.opts.AccountID, name)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/wasmhose/wasmhose/host/deliver"
 	"github.com/wasmhose/wasmhose/host/metrics"
+	"github.com/wasmhose/wasmhose/host/objstore"
 	"github.com/wasmhose/wasmhose/host/stream"
 )
 
@@ -93,7 +94,7 @@ func (svc *Service) Ready(ctx context.Context) error {
 		}
 	}
 	for arn, stream := range buckets {
-		b, err := bucketOf(arn)
+		b, err := objstore.BucketFromARN(arn)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("stream %s: %w", stream, err))
 			continue

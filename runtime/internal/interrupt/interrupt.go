@@ -246,24 +246,13 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 	return out, st, nil
 }
 
-func countImportedGlobals(p []byte) (uint32, error) {
-	g, _, err := countImports(p)
-	return g, err
-}
-
 // countImports returns the number of imported globals and memories.
 func countImports(p []byte) (globals, memories uint32, err error) {
-	globals, memories, err = countImportsOf(p)
-	return
-}
-
-func countImportsOf(p []byte) (uint32, uint32, error) {
 	r := newReader(p)
 	n, err := r.U32()
 	if err != nil {
 		return 0, 0, err
 	}
-	var globals, memories uint32
 	for i := uint32(0); i < n; i++ {
 		if _, err := r.Name(); err != nil {
 			return 0, 0, err
