@@ -130,6 +130,8 @@ func (in *instance) instantiate(ctx context.Context, mc wazero.ModuleConfig) err
 		return fmt.Errorf("%w: instantiate: %w", ErrInit, ErrTimeout)
 	}
 	in.mod = m
+	in.p.rt.instances.Add(1)
+	in.p.rt.created.Add(1)
 	in.mem = m.Memory()
 	in.alloc = m.ExportedFunction(abi.ExportAlloc)
 	in.transformFn = m.ExportedFunction(abi.ExportTransform)
@@ -204,6 +206,7 @@ func (in *instance) close(ctx context.Context) error {
 	}
 	err := in.mod.Close(ctx)
 	in.mod = nil
+	in.p.rt.instances.Add(-1)
 	return err
 }
 

@@ -81,6 +81,7 @@ func (p *Plugin) Transform(ctx context.Context, records []Record) ([]Result, err
 	if inst.broken {
 		inst.close(context.WithoutCancel(ctx))
 		inst = nil
+		p.rt.recycled.Add(1)
 	}
 	p.slots <- inst
 	return res, err

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -30,6 +31,24 @@ type Runtime struct {
 	mu      sync.Mutex
 	modules map[[sha256.Size]byte]*module
 	closed  bool
+
+	instances, created, recycled atomic.Int64
+}
+
+// Stats are a Runtime's instance counters, for metrics.
+type Stats struct {
+	// Instances is the number of plugin instances alive now.
+	Instances int64
+	// Created counts instances instantiated since New.
+	Created int64
+	// Recycled counts instances discarded after a trap, a timeout, an
+	// out-of-memory or a malformed result.
+	Recycled int64
+}
+
+// Stats returns the instance counters.
+func (r *Runtime) Stats() Stats {
+	return Stats{Instances: r.instances.Load(), Created: r.created.Load(), Recycled: r.recycled.Load()}
 }
 
 // module is a compiled module shared by the plugins loaded from the same

@@ -84,4 +84,7 @@ func TestLambdaProcessorWithBuiltinPlugin(t *testing.T) {
 	if got := scrape(t, ts.addr, `wasmhose_processing_failed_records_total{stream="weblogs"}`); got != 1 {
 		t.Fatalf("processing-failed metric %v", got)
 	}
+	if live, created := scrape(t, ts.addr, `wasmhose_plugin_instances`), scrape(t, ts.addr, `wasmhose_plugin_instances_created_total`); live < 1 || created < live {
+		t.Fatalf("plugin instance metrics: %v alive, %v created", live, created)
+	}
 }

@@ -133,6 +133,10 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		return err
 	}
 	m := metrics.New(svc.Snapshot)
+	m.WatchPluginRuntime(func() (int64, int64, int64) {
+		st := rt.Stats()
+		return st.Instances, st.Created, st.Recycled
+	})
 	opts := api.Options{Logger: logger, Observer: m, LoopbackOnly: isLoopback(cfg.Listen)}
 	if cfg.Auth.Mode == config.AuthSigV4 {
 		keys := make([]auth.Key, len(cfg.Auth.Keys))

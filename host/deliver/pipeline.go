@@ -83,6 +83,8 @@ type Stats struct {
 	DroppedRecords, ProcessingFailedRecords int64 // Dropped results; records sent to the processing-failed output
 	ErrorObjects                            int64 // error-output objects stored
 	PendingBytes, ThrottledRecords          int64 // accepted and not yet stored; refused with ErrBackpressure
+	// PluginFailures counts failed invocations by kind, indexed like KindNames.
+	PluginFailures [numKinds]int64
 }
 
 // Pipeline is one delivery stream's ingest-to-object loop.
@@ -125,9 +127,10 @@ type Pipeline struct {
 	processingNanos                         atomic.Int64 // time spent in invocations
 	processedOK, processedBytes             atomic.Int64 // Ok records and their bytes
 	droppedRecords, processingFailedRecords atomic.Int64
-	errorObjects                            atomic.Int64 // processing-failed objects stored
-	pendingBytes                            atomic.Int64 // accepted (or replayed) and not yet stored
-	throttled                               atomic.Int64 // records refused with ErrBackpressure
+	errorObjects                            atomic.Int64           // processing-failed objects stored
+	pendingBytes                            atomic.Int64           // accepted (or replayed) and not yet stored
+	failureKinds                            [numKinds]atomic.Int64 // failed invocations by kind (KindNames)
+	throttled                               atomic.Int64           // records refused with ErrBackpressure
 
 	recent recentErrors
 	elogMu sync.Mutex
@@ -363,6 +366,7 @@ func (p *Pipeline) Stats() Stats {
 		ErrorObjects:            p.errorObjects.Load(),
 		PendingBytes:            p.pendingBytes.Load(),
 		ThrottledRecords:        p.throttled.Load(),
+		PluginFailures:          p.failureCounts(),
 	}
 }
 
@@ -643,4 +647,11 @@ func jitter(d time.Duration) time.Duration {
 		return d
 	}
 	return d/2 + rand.N(d/2)
+}
+
+func (p *Pipeline) failureCounts() (out [numKinds]int64) {
+	for i := range out {
+		out[i] = p.failureKinds[i].Load()
+	}
+	return out
 }

@@ -182,6 +182,7 @@ func (p *Pipeline) invoke(ctx context.Context, step lambdaStep, chunk []buffer.R
 			break
 		}
 		p.processingFailures.Add(1)
+		p.failureKinds[failureKind(err)].Add(1)
 		p.reportError(p.cfg.Load(), ErrorEvent{Time: p.opts.Now(), ErrorCode: lambdaErrorCode(err), Message: err.Error(), Attempt: attempt})
 		if ctx.Err() != nil || len(chunk) > 1 && tooLarge(err) {
 			break // a too-large batch is split below rather than retried as is
@@ -239,4 +240,34 @@ func lambdaErrorCode(err error) string {
 // tooLarge reports whether an invocation failed for its size alone.
 func tooLarge(err error) bool {
 	return errors.Is(err, wasmrt.ErrOutputTooLarge) || errors.Is(err, wasmrt.ErrBatchTooLarge)
+}
+
+// Kinds of failed invocation, counted apart for the metrics.
+const (
+	KindTimeout = iota
+	KindTrap
+	KindOutOfMemory
+	KindMalformed
+	KindOther
+	numKinds
+)
+
+// KindNames names the failure kinds, by index.
+var KindNames = [numKinds]string{"timeout", "trap", "out_of_memory", "malformed", "other"}
+
+// failureKind classifies a failed invocation.
+func failureKind(err error) int {
+	var trap *wasmrt.TrapError
+	switch {
+	case errors.Is(err, wasmrt.ErrTimeout):
+		return KindTimeout
+	case errors.Is(err, wasmrt.ErrOutOfMemory):
+		return KindOutOfMemory
+	case errors.Is(err, wasmrt.ErrMalformedResult), errors.Is(err, wasmrt.ErrOutputTooLarge):
+		return KindMalformed
+	case errors.As(err, &trap):
+		return KindTrap
+	default:
+		return KindOther
+	}
 }

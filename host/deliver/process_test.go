@@ -145,10 +145,13 @@ func TestHostilePluginIsContained(t *testing.T) {
 		name    string
 		record  string
 		expCode string
+		expKind int
 	}{
-		{"infinite loop", "loop", "Lambda.FunctionError"},
-		{"memory bomb", "oom", "Lambda.FunctionError"},
-		{"panic", "panic", "Lambda.FunctionError"},
+		{"infinite loop", "loop", "Lambda.FunctionError", deliver.KindTimeout},
+		// A Go guest that cannot grow its memory dies of a fatal runtime
+		// error (proc_exit), which the runtime reports as a trap.
+		{"memory bomb", "oom", "Lambda.FunctionError", deliver.KindTrap},
+		{"panic", "panic", "Lambda.FunctionError", deliver.KindTrap},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,6 +179,9 @@ func TestHostilePluginIsContained(t *testing.T) {
 			}
 			// At least the two attempts of the failed batch; under -race a
 			// fresh instance can also miss the short deadline once.
+			if st := p.Stats(); st.PluginFailures[tt.expKind] < 2 {
+				t.Fatalf("failures by kind %v, want at least 2 %s", st.PluginFailures, deliver.KindNames[tt.expKind])
+			}
 			if st := p.Stats(); st.ProcessingFailures < 2 || st.Log.Unacked != 0 {
 				t.Fatalf("stats %+v", st)
 			}

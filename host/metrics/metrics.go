@@ -47,7 +47,12 @@ type Stream struct {
 	ProcessedRecords, ProcessedBytes int64
 	// DroppedRecords and ProcessingFailedRecords count Dropped results and records sent to the error output.
 	DroppedRecords, ProcessingFailedRecords int64
+	// PluginFailures counts failed invocations by kind (timeout, trap, out_of_memory, malformed, other).
+	PluginFailures map[string]int64
 }
+
+// PluginRuntime reports the Wasm runtime's instance counters.
+type PluginRuntime func() (instances, created, recycled int64)
 
 // Source lists the streams' counters; it is called at every scrape.
 type Source func() []Stream
@@ -92,6 +97,19 @@ func New(src Source) *Metrics {
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		&streamCollector{src: src})
 	return m
+}
+
+// WatchPluginRuntime exports the Wasm runtime's instance counters:
+// instances alive, created, and recycled after a failure.
+func (m *Metrics) WatchPluginRuntime(f PluginRuntime) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "wasmhose_plugin_instances", Help: "Plugin instances alive."},
+			func() float64 { n, _, _ := f(); return float64(n) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wasmhose_plugin_instances_created_total", Help: "Plugin instances instantiated."},
+			func() float64 { _, n, _ := f(); return float64(n) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "wasmhose_plugin_instances_recycled_total", Help: "Plugin instances discarded after a trap, a timeout, an out-of-memory or a malformed result."},
+			func() float64 { _, _, n := f(); return float64(n) }),
+	)
 }
 
 // Registry returns the registry, for tests and for other packages' collectors.
@@ -142,6 +160,7 @@ var (
 	descProcBytes        = prometheus.NewDesc("wasmhose_succeed_processing_bytes_total", "Bytes of Ok results (Firehose: SucceedProcessing.Bytes).", []string{"stream"}, nil)
 	descDropped          = prometheus.NewDesc("wasmhose_dropped_records_total", "Records a plugin returned Dropped.", []string{"stream"}, nil)
 	descProcFailed       = prometheus.NewDesc("wasmhose_processing_failed_records_total", "Records written to the processing-failed error output.", []string{"stream"}, nil)
+	descPluginFailures   = prometheus.NewDesc("wasmhose_plugin_failures_total", "Failed plugin invocations by kind: timeout, trap, out_of_memory, malformed, other.", []string{"stream", "kind"}, nil)
 	descStreams          = prometheus.NewDesc("wasmhose_streams", "Active delivery streams (Firehose: ResourceCount).", nil, nil)
 )
 
@@ -149,7 +168,7 @@ var (
 func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIncomingRecords, descIncomingBytes, descDeliveredRecords, descDeliveredBytes, descObjects,
 		descStoreCalls, descFreshness, descBufferedRecords, descBufferedBytes, descWALBytes, descWALSegments, descWALUnacked, descStreams,
-		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed} {
+		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed, descPluginFailures} {
 		ch <- d
 	}
 }
@@ -190,5 +209,8 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descProcBytes, s.ProcessedBytes)
 		counter(descDropped, s.DroppedRecords)
 		counter(descProcFailed, s.ProcessingFailedRecords)
+		for kind, n := range s.PluginFailures {
+			counter(descPluginFailures, n, kind)
+		}
 	}
 }

@@ -48,8 +48,10 @@ func TestCollectorAndRequests(t *testing.T) {
 	now := time.Now()
 	m := New(func() []Stream {
 		return []Stream{{Name: "s", IncomingRecords: 10, IncomingBytes: 100, DeliveredRecords: 8, DeliveredObjects: 2, FailedStoreCalls: 1,
-			OldestUndelivered: now.Add(-3 * time.Second), ProcessingCalls: 4, ProcessingFailures: 1, ProcessingSeconds: 0.5}}
+			OldestUndelivered: now.Add(-3 * time.Second), ProcessingCalls: 4, ProcessingFailures: 1, ProcessingSeconds: 0.5,
+			PluginFailures: map[string]int64{"timeout": 1}}}
 	})
+	m.WatchPluginRuntime(func() (int64, int64, int64) { return 2, 5, 3 })
 	m.ObserveRequest("PutRecordBatch", "s", 200, 5*time.Millisecond, 500, 1000, 0)
 	m.ObserveRequest("PutRecordBatch", "s", 200, 5*time.Millisecond, 500, 1000, 500) // throttled per record
 	m.ObserveRequest("DescribeDeliveryStream", "", 400, time.Millisecond, 0, 0, 0)
@@ -66,6 +68,10 @@ func TestCollectorAndRequests(t *testing.T) {
 		{"wasmhose_execute_processing_calls_total", map[string]string{"stream": "s", "result": "success"}, 3},
 		{"wasmhose_execute_processing_seconds_total", s, 0.5},
 		{"wasmhose_streams", nil, 1},
+		{"wasmhose_plugin_failures_total", map[string]string{"stream": "s", "kind": "timeout"}, 1},
+		{"wasmhose_plugin_instances", nil, 2},
+		{"wasmhose_plugin_instances_created_total", nil, 5},
+		{"wasmhose_plugin_instances_recycled_total", nil, 3},
 		{"wasmhose_api_requests_total", map[string]string{"operation": "PutRecordBatch", "code": "200"}, 2},
 		{"wasmhose_api_put_records_total", map[string]string{"operation": "PutRecordBatch"}, 1000},
 		{"wasmhose_throttled_records_total", s, 500},

@@ -55,6 +55,7 @@ func (svc *Service) Snapshot() []metrics.Stream {
 			ProcessedBytes:          st.ProcessedBytes,
 			DroppedRecords:          st.DroppedRecords,
 			ProcessingFailedRecords: st.ProcessingFailedRecords,
+			PluginFailures:          pluginFailures(st.PluginFailures),
 		})
 	}
 	return out
@@ -131,4 +132,15 @@ func writable(dir string) error {
 	cerr := f.Close()
 	rerr := os.Remove(name)
 	return errors.Join(werr, serr, cerr, rerr)
+}
+
+// pluginFailures names the per-kind failure counts, leaving out zeros.
+func pluginFailures(counts [len(deliver.KindNames)]int64) map[string]int64 {
+	out := map[string]int64{}
+	for i, n := range counts {
+		if n > 0 {
+			out[deliver.KindNames[i]] = n
+		}
+	}
+	return out
 }
