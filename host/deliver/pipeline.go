@@ -58,6 +58,9 @@ type Options struct {
 	Now func() time.Time
 	// Transforms resolves Lambda processors to plugins; nil refuses them.
 	Transforms Transforms
+	// Converters builds record format converters; nil refuses streams
+	// with DataFormatConversionConfiguration enabled.
+	Converters Converters
 	// MaxPendingBytes bounds the record bytes accepted but not yet stored
 	// (in the buffer, waiting for a worker, or being delivered), and so the
 	// memory they hold; past it Put answers ErrBackpressure. 0 means no
@@ -83,6 +86,9 @@ type Stats struct {
 	DroppedRecords, ProcessingFailedRecords int64 // Dropped results; records sent to the processing-failed output
 	ErrorObjects                            int64 // error-output objects stored
 	PendingBytes, ThrottledRecords          int64 // accepted and not yet stored; refused with ErrBackpressure
+	ConvertedRecords, ConvertedBytes        int64 // stored as Parquet/ORC rows (SucceedConversion.Records/Bytes)
+	ConversionFailedRecords                 int64 // stored as format-conversion-failed (FailedConversion.Records)
+	ConversionFailedBytes                   int64 // their bytes (FailedConversion.Bytes)
 	// PluginFailures counts failed invocations by kind, indexed like KindNames.
 	PluginFailures [numKinds]int64
 }
@@ -127,7 +133,10 @@ type Pipeline struct {
 	processingNanos                         atomic.Int64 // time spent in invocations
 	processedOK, processedBytes             atomic.Int64 // Ok records and their bytes
 	droppedRecords, processingFailedRecords atomic.Int64
-	errorObjects                            atomic.Int64           // processing-failed objects stored
+	errorObjects                            atomic.Int64 // processing-failed objects stored
+	convertedRecords, convertedBytes        atomic.Int64 // records stored in Parquet/ORC objects
+	conversionFailedRecords                 atomic.Int64 // records stored as format-conversion-failed
+	conversionFailedBytes                   atomic.Int64
 	pendingBytes                            atomic.Int64           // accepted (or replayed) and not yet stored
 	failureKinds                            [numKinds]atomic.Int64 // failed invocations by kind (KindNames)
 	throttled                               atomic.Int64           // records refused with ErrBackpressure
@@ -170,7 +179,7 @@ func Open(s *stream.Stream, o Options) (*Pipeline, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	st, err := compile(context.Background(), s, o.Transforms)
+	st, err := compile(context.Background(), s, o.Transforms, o.Converters)
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +293,7 @@ func (p *Pipeline) Put(ctx context.Context, data [][]byte) (first uint64, err er
 // Update switches to a new configuration of the stream: what is buffered is
 // flushed under the old one first (each batch carries its settings).
 func (p *Pipeline) Update(s *stream.Stream) error {
-	st, err := compile(context.Background(), s, p.opts.Transforms)
+	st, err := compile(context.Background(), s, p.opts.Transforms, p.opts.Converters)
 	if err != nil {
 		return err
 	}
@@ -367,6 +376,10 @@ func (p *Pipeline) Stats() Stats {
 		PendingBytes:            p.pendingBytes.Load(),
 		ThrottledRecords:        p.throttled.Load(),
 		PluginFailures:          p.failureCounts(),
+		ConvertedRecords:        p.convertedRecords.Load(),
+		ConvertedBytes:          p.convertedBytes.Load(),
+		ConversionFailedRecords: p.conversionFailedRecords.Load(),
+		ConversionFailedBytes:   p.conversionFailedBytes.Load(),
 	}
 }
 
@@ -481,7 +494,7 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 		case <-ctx.Done():
 		}
 	}()
-	objs, records, bytes, err := p.build(ctx, st, b)
+	objs, records, bytes, err := p.buildRetrying(ctx, st, b)
 	if err != nil {
 		if ctx.Err() == nil {
 			// Building fails only on a broken configuration; the records
@@ -491,10 +504,15 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 		return
 	}
 	var dataObjs, errObjs int64
+	var conv convCounts
 	for _, o := range objs {
 		if !p.store(ctx, st, o) {
 			return // stopping: the records stay in the log
 		}
+		conv.records += o.conv.records
+		conv.bytes += o.conv.bytes
+		conv.failedRecords += o.conv.failedRecords
+		conv.failedBytes += o.conv.failedBytes
 		if o.errorOutput {
 			errObjs++
 		} else {
@@ -513,6 +531,33 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 	p.deliveredRecords.Add(int64(records))
 	p.deliveredBytes.Add(int64(bytes))
 	p.deliveredObjects.Add(dataObjs)
+	p.convertedRecords.Add(conv.records)
+	p.convertedBytes.Add(conv.bytes)
+	p.conversionFailedRecords.Add(conv.failedRecords)
+	p.conversionFailedBytes.Add(conv.failedBytes)
+}
+
+// buildRetrying builds the batch's objects, trying again with capped
+// exponential backoff while the failure is a *RetryableError (a table that
+// cannot be read): the records wait in the log meanwhile, as for a store
+// outage. Other errors, and the pipeline stopping, end it.
+func (p *Pipeline) buildRetrying(ctx context.Context, st *settings, b *buffer.Batch) (objs []object, records, bytes int, err error) {
+	wait := p.opts.RetryBase
+	for attempt := 1; ; attempt++ {
+		objs, records, bytes, err = p.build(ctx, st, b)
+		var re *RetryableError
+		if err == nil || !errors.As(err, &re) || ctx.Err() != nil {
+			return objs, records, bytes, err
+		}
+		p.reportError(st, ErrorEvent{Time: p.opts.Now(), ErrorCode: re.Code, Message: err.Error(), Attempt: attempt})
+		p.opts.Logger.Warn("building the object failed; retrying", "stream", st.name, "errorCode", re.Code, "attempt", attempt, "err", err)
+		select {
+		case <-ctx.Done():
+			return nil, 0, 0, ctx.Err()
+		case <-time.After(jitter(wait)):
+		}
+		wait = min(wait*2, p.opts.RetryMax)
+	}
 }
 
 // store puts one object, retrying with capped exponential backoff until it
@@ -539,10 +584,12 @@ func (p *Pipeline) store(ctx context.Context, st *settings, o object) bool {
 
 // object is one object to store.
 type object struct {
+	id          string
 	key         string
 	body        []byte
 	opts        objstore.PutOptions
 	errorOutput bool
+	conv        convCounts
 }
 
 // build processes a batch and makes its objects: the data object (unless
@@ -579,6 +626,13 @@ func (p *Pipeline) build(ctx context.Context, st *settings, b *buffer.Batch) (ob
 		o.errorOutput = true
 		objs = append(objs, o)
 	}
+	if st.converter != nil && len(recs) > 0 {
+		convObjs, rows, n, err := p.convert(ctx, st, recs)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		return append(objs, convObjs...), rows, n, nil
+	}
 	if len(recs) > 0 {
 		oldest := recs[0].Arrival
 		data := make([][]byte, len(recs))
@@ -601,12 +655,11 @@ func (p *Pipeline) build(ctx context.Context, st *settings, b *buffer.Batch) (ob
 // encode makes one object: key from the prefix and Firehose's object name,
 // body the records (each followed by delim, if any) compressed.
 func (p *Pipeline) encode(st *settings, pre *prefix.Expr, env prefix.Env, oldest time.Time, recs [][]byte, delim []byte) (object, error) {
-	id := uuid.NewString()
-	keyPrefix, err := pre.Eval(env)
+	o, err := p.objectKey(st, pre, env, oldest)
 	if err != nil {
-		return object{}, fmt.Errorf("prefix: %w", err)
+		return object{}, err
 	}
-	key := keyPrefix + prefix.ObjectName(st.name, st.version, oldest, st.loc, id, st.ext)
+	id, key := o.id, o.key
 	size := 0
 	for _, r := range recs {
 		size += len(r) + len(delim)
@@ -635,6 +688,17 @@ func (p *Pipeline) encode(st *settings, pre *prefix.Expr, env prefix.Env, oldest
 		ContentEncoding: st.format.ContentEncoding(),
 		SSEKMSKeyID:     st.kmsKeyID,
 	}}, nil
+}
+
+// objectKey names a new object: a fresh UUID, the evaluated prefix and
+// Firehose's object name.
+func (p *Pipeline) objectKey(st *settings, pre *prefix.Expr, env prefix.Env, oldest time.Time) (object, error) {
+	id := uuid.NewString()
+	keyPrefix, err := pre.Eval(env)
+	if err != nil {
+		return object{}, fmt.Errorf("prefix: %w", err)
+	}
+	return object{id: id, key: keyPrefix + prefix.ObjectName(st.name, st.version, oldest, st.loc, id, st.ext)}, nil
 }
 
 // bytesBuffer is bytes.Buffer under a name that does not clash with the

@@ -31,13 +31,14 @@ type settings struct {
 	ext        string
 	delimiter  []byte // appended after every record; nil = none
 	lambdas    []lambdaStep
+	converter  Converter // nil when format conversion is off
 	kmsKeyID   string
 	hints      buffer.Hints
 }
 
 // compile turns a stored stream into delivery settings, resolving its
 // Lambda processors through tr.
-func compile(ctx context.Context, s *stream.Stream, tr Transforms) (*settings, error) {
+func compile(ctx context.Context, s *stream.Stream, tr Transforms, cv Converters) (*settings, error) {
 	d := stream.WithDefaults(s.Destination)
 	bucket, err := objstore.BucketFromARN(d.BucketARN)
 	if err != nil {
@@ -68,6 +69,16 @@ func compile(ctx context.Context, s *stream.Stream, tr Transforms) (*settings, e
 		return nil, fmt.Errorf("stream %s: %w", s.Name, err)
 	}
 	ext := format.Extension()
+	var converter Converter
+	if stream.ConversionEnabled(&d) {
+		if cv == nil {
+			return nil, fmt.Errorf("stream %s: DataFormatConversionConfiguration: format conversion is not configured in this service", s.Name)
+		}
+		if converter, err = cv.Converter(ctx, s); err != nil {
+			return nil, fmt.Errorf("stream %s: DataFormatConversionConfiguration: %w", s.Name, err)
+		}
+		ext = converter.Extension()
+	}
 	if d.FileExtension != nil && *d.FileExtension != "" {
 		ext = *d.FileExtension
 	}
@@ -83,6 +94,7 @@ func compile(ctx context.Context, s *stream.Stream, tr Transforms) (*settings, e
 		loc:        loc,
 		format:     format,
 		ext:        ext,
+		converter:  converter,
 		hints: buffer.Hints{
 			SizeBytes: *d.BufferingHints.SizeInMBs << 20,
 			Interval:  time.Duration(*d.BufferingHints.IntervalInSeconds) * time.Second,

@@ -49,6 +49,10 @@ type Stream struct {
 	DroppedRecords, ProcessingFailedRecords int64
 	// PluginFailures counts failed invocations by kind (timeout, trap, out_of_memory, malformed, other).
 	PluginFailures map[string]int64
+	// ConvertedRecords and ConvertedBytes count records stored as Parquet/ORC rows.
+	ConvertedRecords, ConvertedBytes int64
+	// ConversionFailedRecords and ConversionFailedBytes count records stored as format-conversion-failed.
+	ConversionFailedRecords, ConversionFailedBytes int64
 }
 
 // PluginRuntime reports the Wasm runtime's instance counters.
@@ -161,6 +165,10 @@ var (
 	descDropped          = prometheus.NewDesc("wasmhose_dropped_records_total", "Records a plugin returned Dropped.", []string{"stream"}, nil)
 	descProcFailed       = prometheus.NewDesc("wasmhose_processing_failed_records_total", "Records written to the processing-failed error output.", []string{"stream"}, nil)
 	descPluginFailures   = prometheus.NewDesc("wasmhose_plugin_failures_total", "Failed plugin invocations by kind: timeout, trap, out_of_memory, malformed, other.", []string{"stream", "kind"}, nil)
+	descConvRecords      = prometheus.NewDesc("wasmhose_succeed_conversion_records_total", "Records converted to Parquet/ORC and stored (Firehose: SucceedConversion.Records).", []string{"stream"}, nil)
+	descConvBytes        = prometheus.NewDesc("wasmhose_succeed_conversion_bytes_total", "JSON bytes of the converted records (Firehose: SucceedConversion.Bytes).", []string{"stream"}, nil)
+	descConvFailed       = prometheus.NewDesc("wasmhose_failed_conversion_records_total", "Records written to the format-conversion-failed error output (Firehose: FailedConversion.Records).", []string{"stream"}, nil)
+	descConvFailedBytes  = prometheus.NewDesc("wasmhose_failed_conversion_bytes_total", "Bytes of those records (Firehose: FailedConversion.Bytes).", []string{"stream"}, nil)
 	descStreams          = prometheus.NewDesc("wasmhose_streams", "Active delivery streams (Firehose: ResourceCount).", nil, nil)
 )
 
@@ -168,7 +176,8 @@ var (
 func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIncomingRecords, descIncomingBytes, descDeliveredRecords, descDeliveredBytes, descObjects,
 		descStoreCalls, descFreshness, descBufferedRecords, descBufferedBytes, descWALBytes, descWALSegments, descWALUnacked, descStreams,
-		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed, descPluginFailures} {
+		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed, descPluginFailures,
+		descConvRecords, descConvBytes, descConvFailed, descConvFailedBytes} {
 		ch <- d
 	}
 }
@@ -209,6 +218,10 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descProcBytes, s.ProcessedBytes)
 		counter(descDropped, s.DroppedRecords)
 		counter(descProcFailed, s.ProcessingFailedRecords)
+		counter(descConvRecords, s.ConvertedRecords)
+		counter(descConvBytes, s.ConvertedBytes)
+		counter(descConvFailed, s.ConversionFailedRecords)
+		counter(descConvFailedBytes, s.ConversionFailedBytes)
 		for kind, n := range s.PluginFailures {
 			counter(descPluginFailures, n, kind)
 		}

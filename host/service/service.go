@@ -56,6 +56,9 @@ type Options struct {
 	// Transforms resolves Lambda processors to Wasm plugins; nil refuses
 	// streams with Lambda processors.
 	Transforms deliver.Transforms
+	// Converters builds record format converters; nil refuses streams
+	// with DataFormatConversionConfiguration enabled.
+	Converters deliver.Converters
 	// MaxPendingBytes bounds each stream's records accepted but not yet
 	// stored; past it puts are throttled (see deliver.Options). 0: no bound.
 	MaxPendingBytes int64
@@ -159,6 +162,7 @@ func (svc *Service) openPipeline(s *stream.Stream) (*deliver.Pipeline, error) {
 		Now:             svc.opts.Now,
 		LogsDir:         filepath.Join(svc.opts.DataDir, "logs"),
 		Transforms:      svc.opts.Transforms,
+		Converters:      svc.opts.Converters,
 		MaxPendingBytes: svc.opts.MaxPendingBytes,
 	})
 }

@@ -56,6 +56,10 @@ func (svc *Service) Snapshot() []metrics.Stream {
 			DroppedRecords:          st.DroppedRecords,
 			ProcessingFailedRecords: st.ProcessingFailedRecords,
 			PluginFailures:          pluginFailures(st.PluginFailures),
+			ConvertedRecords:        st.ConvertedRecords,
+			ConvertedBytes:          st.ConvertedBytes,
+			ConversionFailedRecords: st.ConversionFailedRecords,
+			ConversionFailedBytes:   st.ConversionFailedBytes,
 		})
 	}
 	return out

@@ -277,6 +277,10 @@ func (s *Stream) Describe() Description {
 		}
 		d.Source = &SourceDescription{DirectPutSourceDescription: src}
 	}
+	if c.Destination.DataFormatConversionConfiguration != nil {
+		region, account := arnRegionAccount(c.ARN)
+		conversionDefaults(c.Destination.DataFormatConversionConfiguration, account, region)
+	}
 	ext := &ExtendedS3DestinationDescription{ExtendedS3DestinationConfiguration: c.Destination}
 	ext.S3BackupDescription = c.Destination.S3BackupConfiguration
 	ext.ExtendedS3DestinationConfiguration.S3BackupConfiguration = nil

@@ -209,6 +209,7 @@ func (c *checker) extended(path string, d *ExtendedS3DestinationConfiguration) {
 	}
 	c.optStr(path+".fileExtension", d.FileExtension, 0, 128, reFileExt)
 	c.optStr(path+".customTimeZone", d.CustomTimeZone, 0, 50, reTimeZone)
+	c.conversion(path+".dataFormatConversionConfiguration", d.DataFormatConversionConfiguration)
 	if dp := d.DynamicPartitioningConfiguration; dp != nil && dp.RetryOptions != nil {
 		c.rangeInt(path+".dynamicPartitioningConfiguration.retryOptions.durationInSeconds", dp.RetryOptions.DurationInSeconds, 0, 7200)
 	}
@@ -333,13 +334,9 @@ func ValidateDestination(d *ExtendedS3DestinationConfiguration, field string) er
 		}
 	}
 	if ConversionEnabled(d) {
-		if f := deref(d.CompressionFormat, "UNCOMPRESSED"); f != "UNCOMPRESSED" {
-			return apierror.InvalidArgument("%s.CompressionFormat must be UNCOMPRESSED when DataFormatConversionConfiguration is enabled, got %s", field, f)
+		if err := validateConversion(d, field); err != nil {
+			return err
 		}
-		if h := d.BufferingHints; h != nil && h.SizeInMBs != nil && *h.SizeInMBs < 64 {
-			return apierror.InvalidArgument("%s.BufferingHints.SizeInMBs must be at least 64 when DataFormatConversionConfiguration is enabled, got %d", field, *h.SizeInMBs)
-		}
-		return apierror.InvalidArgument("%s.DataFormatConversionConfiguration: record format conversion (Parquet/ORC) is not available in this wasmhose build yet", field)
 	}
 	if DynamicPartitioningEnabled(d) {
 		return apierror.InvalidArgument("%s.DynamicPartitioningConfiguration: dynamic partitioning is not available in this wasmhose build yet", field)
@@ -485,6 +482,7 @@ func ValidateUpdateIDs(in *UpdateInput) error {
 		c.optEnum(p+".s3BackupMode", u.S3BackupMode, backupModes)
 		c.optStr(p+".fileExtension", u.FileExtension, 0, 128, reFileExt)
 		c.optStr(p+".customTimeZone", u.CustomTimeZone, 0, 50, reTimeZone)
+		c.conversion(p+".dataFormatConversionConfiguration", u.DataFormatConversionConfiguration)
 	}
 	if u := in.S3DestinationUpdate; u != nil {
 		c.s3Update("s3DestinationUpdate", u)

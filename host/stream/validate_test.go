@@ -68,6 +68,28 @@ func TestValidateCreate(t *testing.T) {
 		{"kms key not kms", `{"DeliveryStreamName":"s",` + dest + `,"EncryptionConfiguration":{"KMSEncryptionConfig":{"AWSKMSKeyARN":"arn:aws:s3:::x"}}}}`, apierror.TypeInvalidArgument, "not a KMS key ARN"},
 		{"conversion needs uncompressed", `{"DeliveryStreamName":"s",` + dest + `,"CompressionFormat":"GZIP","DataFormatConversionConfiguration":{"Enabled":true}}}`,
 			apierror.TypeInvalidArgument, "CompressionFormat must be UNCOMPRESSED"},
+		{"conversion small buffer", `{"DeliveryStreamName":"s",` + dest + `,"BufferingHints":{"SizeInMBs":8,"IntervalInSeconds":60},"DataFormatConversionConfiguration":{}}}`,
+			apierror.TypeInvalidArgument, "SizeInMBs must be at least 64"},
+		{"conversion needs all three", `{"DeliveryStreamName":"s",` + dest + `,"DataFormatConversionConfiguration":{"SchemaConfiguration":` + convSchema + `}}}`,
+			apierror.TypeInvalidArgument, "SchemaConfiguration, InputFormatConfiguration and OutputFormatConfiguration are all required"},
+		{"conversion disabled skips checks", `{"DeliveryStreamName":"s",` + dest + `,"CompressionFormat":"GZIP","DataFormatConversionConfiguration":{"Enabled":false}}}`, "", ""},
+		{"conversion needs table", `{"DeliveryStreamName":"s",` + dest + `,"DataFormatConversionConfiguration":{"SchemaConfiguration":{"RoleARN":"` + role + `","DatabaseName":"db"},` + convIO + `}}}`,
+			apierror.TypeInvalidArgument, "DatabaseName and TableName are required"},
+		{"conversion two deserializers", `{"DeliveryStreamName":"s",` + dest + `,"DataFormatConversionConfiguration":{"SchemaConfiguration":` + convSchema +
+			`,"InputFormatConfiguration":{"Deserializer":{"OpenXJsonSerDe":{},"HiveJsonSerDe":{}}},"OutputFormatConfiguration":{"Serializer":{"ParquetSerDe":{}}}}}}`,
+			apierror.TypeInvalidArgument, "exactly one of OpenXJsonSerDe and HiveJsonSerDe"},
+		{"conversion no serializer", `{"DeliveryStreamName":"s",` + dest + `,"DataFormatConversionConfiguration":{"SchemaConfiguration":` + convSchema +
+			`,"InputFormatConfiguration":{"Deserializer":{"OpenXJsonSerDe":{}}},"OutputFormatConfiguration":{"Serializer":{}}}}}`,
+			apierror.TypeInvalidArgument, "exactly one of ParquetSerDe and OrcSerDe"},
+		{"conversion ok", `{"DeliveryStreamName":"s",` + dest + `,"DataFormatConversionConfiguration":{"SchemaConfiguration":` + convSchema + `,` + convIO + `}}}`, "", ""},
+		{"parquet block size", `{"DeliveryStreamName":"s",` + dest + `,"DataFormatConversionConfiguration":{"SchemaConfiguration":` + convSchema +
+			`,"InputFormatConfiguration":{"Deserializer":{"OpenXJsonSerDe":{}}},"OutputFormatConfiguration":{"Serializer":{"ParquetSerDe":{"BlockSizeBytes":1024,"Compression":"LZ4"}}}}}}`,
+			apierror.TypeValidation, "2 validation errors detected: "},
+		{"orc limits", `{"DeliveryStreamName":"s",` + dest + `,"DataFormatConversionConfiguration":{"SchemaConfiguration":` + convSchema +
+			`,"InputFormatConfiguration":{"Deserializer":{"HiveJsonSerDe":{}}},"OutputFormatConfiguration":{"Serializer":{"OrcSerDe":{"RowIndexStride":10,"PaddingTolerance":2}}}}}}`,
+			apierror.TypeValidation, "orcSerDe.rowIndexStride"},
+		{"schema with blanks", `{"DeliveryStreamName":"s",` + dest + `,"DataFormatConversionConfiguration":{"SchemaConfiguration":{"RoleARN":"` + role + `","DatabaseName":"my db","TableName":"t"},` + convIO + `}}}`,
+			apierror.TypeValidation, "schemaConfiguration.databaseName"},
 		{"append delimiter ok", `{"DeliveryStreamName":"s",` + dest + `,"ProcessingConfiguration":{"Enabled":true,"Processors":[{"Type":"AppendDelimiterToRecord"}]}}}`, "", ""},
 		{"processor type enum", `{"DeliveryStreamName":"s",` + dest + `,"ProcessingConfiguration":{"Enabled":true,"Processors":[{"Type":"Nope"}]}}}`,
 			apierror.TypeValidation, "processingConfiguration.processors.1.member.type"},
@@ -101,6 +123,32 @@ func TestValidateCreate(t *testing.T) {
 				t.Fatalf("want %s containing %q, got %s: %s", tt.expType, tt.expMsg, e.Type, e.Message)
 			}
 		})
+	}
+}
+
+const (
+	convSchema = `{"RoleARN":"` + role + `","DatabaseName":"db","TableName":"t"}`
+	convIO     = `"InputFormatConfiguration":{"Deserializer":{"OpenXJsonSerDe":{}}},"OutputFormatConfiguration":{"Serializer":{"ParquetSerDe":{}}}`
+)
+
+func TestConversionSchemaDefaults(t *testing.T) {
+	s := &Stream{ARN: "arn:aws:firehose:eu-west-1:123456789012:deliverystream/s", Destination: ExtendedS3DestinationConfiguration{
+		DataFormatConversionConfiguration: &DataFormatConversionConfiguration{SchemaConfiguration: &SchemaConfiguration{DatabaseName: String("db"), TableName: String("t")}},
+	}}
+	got := s.ConversionSchema()
+	if *got.CatalogId != "123456789012" || *got.Region != "eu-west-1" || *got.VersionId != LatestVersion {
+		t.Fatalf("defaults: %+v", got)
+	}
+	if s.Destination.DataFormatConversionConfiguration.SchemaConfiguration.VersionId != nil {
+		t.Fatal("ConversionSchema changed the stored configuration")
+	}
+	desc := s.Describe()
+	if v := desc.Destinations[0].ExtendedS3DestinationDescription.DataFormatConversionConfiguration.SchemaConfiguration.VersionId; v == nil || *v != LatestVersion {
+		t.Fatalf("Describe does not show VersionId LATEST: %v", v)
+	}
+	off := &Stream{Destination: ExtendedS3DestinationConfiguration{DataFormatConversionConfiguration: &DataFormatConversionConfiguration{Enabled: Bool(false)}}}
+	if off.ConversionSchema() != nil {
+		t.Fatal("ConversionSchema of a disabled conversion is not nil")
 	}
 }
 
