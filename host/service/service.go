@@ -171,6 +171,9 @@ func (svc *Service) openPipeline(s *stream.Stream) (*deliver.Pipeline, error) {
 // LambdaArn naming no installed plugin fails the request, not a later
 // delivery.
 func (svc *Service) checkFunctions(ctx context.Context, d *stream.ExtendedS3DestinationConfiguration, field string) error {
+	if stream.ConversionEnabled(d) && svc.opts.Converters == nil {
+		return apierror.InvalidArgument("%s.DataFormatConversionConfiguration: this service has no format converters", field)
+	}
 	for _, arn := range stream.LambdaFunctions(d) {
 		if svc.opts.Transforms == nil {
 			return apierror.InvalidArgument("%s.ProcessingConfiguration: %s: this service has no plugin runtime", field, arn)
