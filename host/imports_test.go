@@ -46,6 +46,10 @@ var importRules = []struct {
 	{"host/metrics", "host/...", nil},
 	{"host/console", "host/service/...", nil},
 	{"host/pluginstore", "host/...", []string{"host/stream", "host/apierror", "host/prefix"}},
+	{"host/tlsreload", "host/...", nil},
+	{"host/auth", "host/...", []string{"host/apierror"}},
+	// The public endpoint reaches streams through the service's Put only.
+	{"host/public", "host/...", []string{"host/apierror", "host/config"}},
 	{"converters/...", "runtime/...", nil},
 	{"plugins/...", "cmd/...", nil},
 }
