@@ -355,3 +355,36 @@ func FuzzRecord(f *testing.F) {
 		}
 	})
 }
+
+// TestLimiterForgets: clients whose bucket has refilled are forgotten, so
+// the limiter's memory follows the clients of the last minute or so.
+func TestLimiterForgets(t *testing.T) {
+	clk := &clock{t: time.Unix(1e9, 0)}
+	h := newHandler(t, &recorder{}, clk, clicksRoute()) // 1/s, burst 3: full again after 3 s
+	for i := range 5 {
+		req{body: `{"page":"/","ts":1}`, remote: fmt.Sprintf("192.0.2.%d:1", i+1)}.do(h)
+	}
+	if n := public.ClientsOf(h, "/v1/clicks"); n != 5 {
+		t.Fatalf("%d clients tracked, want 5", n)
+	}
+	clk.add(2 * time.Minute)
+	req{body: `{"page":"/","ts":1}`, remote: "192.0.2.9:1"}.do(h)
+	if n := public.ClientsOf(h, "/v1/clicks"); n != 1 {
+		t.Fatalf("%d clients tracked after the idle ones refilled, want 1", n)
+	}
+}
+
+func TestClientKey(t *testing.T) {
+	tests := []struct{ addr, exp string }{
+		{"192.0.2.1:443", "192.0.2.1"},
+		{"[::ffff:192.0.2.1]:443", "192.0.2.1"},
+		{"[2001:db8:1:2:3:4:5:6]:443", "2001:db8:1:2::/64"},
+		{"[fe80::1%eth0]:443", "fe80::/64"},
+		{"not an address", "not an address"},
+	}
+	for _, tt := range tests {
+		if got := public.ClientKey(tt.addr); got != tt.exp {
+			t.Errorf("ClientKey(%q) = %q, want %q", tt.addr, got, tt.exp)
+		}
+	}
+}
