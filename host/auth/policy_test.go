@@ -264,3 +264,32 @@ func FuzzVerifyQuery(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAuthorize is the per-request cost of a policy check: a
+// three-statement policy with wildcards, allowed and explicitly denied.
+func BenchmarkAuthorize(b *testing.B) {
+	p := mustPolicy(b, `{"Statement":[
+		{"Effect":"Allow","Action":["firehose:Put*","firehose:Describe*"],"Resource":"arn:aws:firehose:*:*:deliverystream/click*"},
+		{"Effect":"Allow","Action":"firehose:List*","Resource":"*"},
+		{"Effect":"Deny","Action":"firehose:PutRecordBatch","NotResource":"arn:aws:firehose:*:*:deliverystream/clicks"}]}`)
+	a, err := auth.NewAuthorizer("us-east-1", "000000000000", []auth.Principal{{AccessKeyID: "AKID", Policy: p}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name, action, resource string
+		allowed                bool
+	}{
+		{"allow", "firehose:PutRecordBatch", clicksARN, true},
+		{"deny", "firehose:PutRecordBatch", "arn:aws:firehose:us-east-1:000000000000:deliverystream/clickstream", false},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := a.Authorize("AKID", bc.action, bc.resource); (err == nil) != bc.allowed {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
