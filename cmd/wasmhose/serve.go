@@ -20,7 +20,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wasmhose/wasmhose/host/api"
-	"github.com/wasmhose/wasmhose/host/auth"
 	"github.com/wasmhose/wasmhose/host/config"
 	"github.com/wasmhose/wasmhose/host/console"
 	"github.com/wasmhose/wasmhose/host/metrics"
@@ -39,6 +38,8 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	listen := fs.String("listen", "", "listen address (default "+config.DefaultListen+")")
 	dataDir := fs.String("data-dir", "", "data folder (default "+config.DefaultDataDir+")")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (default info)")
+	tlsCert := fs.String("tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key; SIGHUP reloads both)")
+	tlsKey := fs.String("tls-key", "", "PEM private key file of --tls-cert")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -59,6 +60,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if *logLevel != "" {
 		cfg.LogLevel = *logLevel
+	}
+	if *tlsCert != "" || *tlsKey != "" {
+		cfg.TLS = config.TLS{CertFile: *tlsCert, KeyFile: *tlsKey}
 	}
 	if err := cfg.Validate(); err != nil {
 		fmt.Fprintln(stderr, "wasmhose serve: invalid configuration:", err)
@@ -138,20 +142,14 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		return st.Instances, st.Created, st.Recycled
 	})
 	opts := api.Options{Logger: logger, Observer: m, LoopbackOnly: isLoopback(cfg.Listen)}
-	if cfg.Auth.Mode == config.AuthSigV4 {
-		keys := make([]auth.Key, len(cfg.Auth.Keys))
-		for i, k := range cfg.Auth.Keys {
-			keys[i] = auth.Key{AccessKeyID: k.AccessKeyID, SecretAccessKey: k.SecretAccessKey}
-		}
-		v, err := auth.New(auth.Options{Keys: keys, Region: cfg.Region, ClockSkew: cfg.Auth.ClockSkew})
-		if err != nil {
-			_ = svc.Close(context.Background())
-			return fmt.Errorf("auth: %w", err)
-		}
-		opts.Auth = v
-		logger.Info("request signing is on: AWS SigV4", "keys", len(keys), "region", cfg.Region, "clockSkew", cfg.Auth.ClockSkew.String())
-	} else {
-		logger.Warn("request signing is OFF: any credentials are accepted", "auth.mode", cfg.Auth.Mode)
+	if err := setupAuth(cfg, &opts, logger); err != nil {
+		_ = svc.Close(context.Background())
+		return fmt.Errorf("auth: %w", err)
+	}
+	wrapTLS, err := setupTLS(ctx, cfg, logger)
+	if err != nil {
+		_ = svc.Close(context.Background())
+		return err
 	}
 	srv := api.New(svc, opts)
 	srv.Echo().GET("/metrics", echo.WrapHandler(m.Handler()))
@@ -166,11 +164,20 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 	con := console.New(svc, console.Options{Logger: logger}) // the web console at /console/ (GET / redirects there)
 	defer con.Close()
 	con.Register(srv.Echo())
+	pub, err := setupPublic(ctx, cfg, svc, plugs, srv.Echo(), wrapTLS, logger)
+	if err != nil {
+		_ = svc.Close(context.Background())
+		return err
+	}
+	if pub != nil {
+		defer pub.Close()
+	}
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		_ = svc.Close(context.Background())
 		return fmt.Errorf("listen: %w", err)
 	}
+	ln = wrapTLS(ln)
 	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -191,6 +198,11 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 	defer cancel()
 	if err := hs.Shutdown(sctx); err != nil {
 		logger.Warn("http shutdown", "err", err)
+	}
+	if pub != nil {
+		if err := pub.Shutdown(sctx); err != nil {
+			logger.Warn("public endpoint shutdown", "err", err)
+		}
 	}
 	dctx, dcancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer dcancel()

@@ -79,6 +79,7 @@ type Server struct {
 	ops    map[string]func(echo.Context, []byte, *callInfo) (any, error)
 	health func() error
 	obs    Observer
+	authz  Authorizer
 }
 
 // Options configure a Server.
@@ -99,6 +100,10 @@ type Options struct {
 	// /metrics, /console) are not checked. Nil accepts any request, the
 	// development mode.
 	Auth Authenticator
+	// Authorizer, when not nil, decides each operation on each resource
+	// for the access key that signed the request (it needs Auth: an
+	// unauthenticated request is refused). Nil allows everything.
+	Authorizer Authorizer
 }
 
 // Authenticator checks the signature of a Firehose API request. body is the
@@ -144,7 +149,7 @@ func New(b Backend, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health, obs: o.Observer}
+	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health, obs: o.Observer, authz: o.Authorizer}
 	s.ops = map[string]func(echo.Context, []byte, *callInfo) (any, error){
 		"CreateDeliveryStream":      s.create,
 		"DescribeDeliveryStream":    s.describe,
@@ -218,10 +223,12 @@ func (s *Server) authenticate(a Authenticator) echo.MiddlewareFunc {
 				return s.writeError(c, err)
 			}
 			req.Body = io.NopCloser(bytes.NewReader(body))
-			if _, err := a.Verify(req, body); err != nil {
+			id, err := a.Verify(req, body)
+			if err != nil {
 				c.Response().Header().Set("X-Amzn-RequestId", uuid.NewString())
 				return s.writeError(c, err)
 			}
+			c.Set(principalKey, id)
 			return next(c)
 		}
 	}
@@ -246,7 +253,10 @@ func (s *Server) dispatch(c echo.Context) error {
 	}
 	start := time.Now()
 	var info callInfo
-	out, err := h(c, body, &info)
+	var out any
+	if err = s.authorizeFirehose(c, op, body); err == nil {
+		out, err = h(c, body, &info)
+	}
 	if err != nil {
 		err = s.writeError(c, err)
 	} else {

@@ -77,7 +77,7 @@ func sign(t *testing.T, r *http.Request, b string, o signOpts) *http.Request {
 }
 
 // presign returns a request for the presigned URL of r, with r's signed headers.
-func presign(t *testing.T, r *http.Request, b string, expires int, o signOpts) *http.Request {
+func presign(t testing.TB, r *http.Request, b string, expires int, o signOpts) *http.Request {
 	t.Helper()
 	o = defaults(o)
 	if expires > 0 {
@@ -99,7 +99,7 @@ func presign(t *testing.T, r *http.Request, b string, expires int, o signOpts) *
 	return out
 }
 
-func verifier(t *testing.T, now time.Time, region string) *auth.Verifier {
+func verifier(t testing.TB, now time.Time, region string) *auth.Verifier {
 	t.Helper()
 	v, err := auth.New(auth.Options{
 		Keys:   []auth.Key{{AccessKeyID: akid, SecretAccessKey: secret}, {AccessKeyID: "AKIDOTHER", SecretAccessKey: "other"}},

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -46,6 +47,10 @@ type Config struct {
 	Delivery Delivery `yaml:"delivery"`
 	// Auth configures request authentication on the Firehose API.
 	Auth Auth `yaml:"auth"`
+	// TLS serves every listener over HTTPS.
+	TLS TLS `yaml:"tls"`
+	// Public is the opt-in public endpoint (unsigned POST routes for web pages).
+	Public Public `yaml:"public"`
 }
 
 // Auth modes.
@@ -75,6 +80,13 @@ type AuthKey struct {
 	AccessKeyID string `yaml:"accessKeyId"`
 	// SecretAccessKey signs requests.
 	SecretAccessKey string `yaml:"secretAccessKey"`
+	// Name is the IAM user name AccessDenied messages show (default: the access key ID).
+	Name string `yaml:"name"`
+	// Policy is the key's IAM policy document, inline (YAML, or a string
+	// holding JSON). A key with neither Policy nor PolicyFile has full access.
+	Policy Document `yaml:"policy"`
+	// PolicyFile is a file holding the key's IAM policy document (JSON).
+	PolicyFile string `yaml:"policyFile"`
 }
 
 // S3 configures delivery to S3 or an S3-compatible server.
@@ -143,6 +155,7 @@ func Load(path string) (Config, error) {
 	if err := Parse(b, &c); err != nil {
 		return c, fmt.Errorf("config %s: %w", path, err)
 	}
+	c.resolvePaths(filepath.Dir(path))
 	return c, nil
 }
 
@@ -215,6 +228,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("delivery.maxPendingMB: %d must not be negative (0: no bound)", c.Delivery.MaxPendingMB))
 	}
 	errs = append(errs, c.Auth.validate()...)
+	errs = append(errs, c.validateSecurity()...)
 	return errors.Join(errs...)
 }
 

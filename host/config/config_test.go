@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"go.yaml.in/yaml/v3"
+
 	"github.com/wasmhose/wasmhose/host/config"
 )
 
@@ -340,5 +342,134 @@ func TestFullYAML(t *testing.T) {
 	}
 	if !reflect.DeepEqual(c, exp) {
 		t.Fatalf("full.yaml = %+v\nwant        %+v", c, exp)
+	}
+}
+
+// TestSecurityYAML pins testdata/security.yaml: inline YAML and JSON
+// policies become the same JSON, dates stay strings, and relative file
+// names are relative to the configuration file.
+func TestSecurityYAML(t *testing.T) {
+	c, err := config.Load(filepath.Join("testdata", "security.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	keys := c.Auth.Keys
+	if got := string(keys[1].Policy); got != `{"Statement":[{"Action":["firehose:Put*","firehose:DescribeDeliveryStream"],"Effect":"Allow","Resource":"arn:aws:firehose:*:*:deliverystream/clicks"}],"Version":"2012-10-17"}` {
+		t.Errorf("YAML policy = %s", got)
+	}
+	if got := string(keys[2].Policy); got != `{"Statement":{"Effect":"Allow","Action":"firehose:List*","Resource":"*"}}` {
+		t.Errorf("JSON-string policy = %s", got)
+	}
+	if keys[0].Policy != nil || keys[1].Name != "producer" {
+		t.Errorf("keys = %+v", keys)
+	}
+	if exp := filepath.Join("testdata", "policies", "file.json"); keys[3].PolicyFile != exp {
+		t.Errorf("policyFile = %q, want %q", keys[3].PolicyFile, exp)
+	}
+	if exp := (config.TLS{CertFile: filepath.Join("testdata", "tls", "cert.pem"), KeyFile: "/etc/wasmhose/key.pem"}); c.TLS != exp {
+		t.Errorf("tls = %+v, want %+v", c.TLS, exp)
+	}
+	r := c.Public.Routes
+	if len(r) != 2 || r[0].SchemaFile != filepath.Join("testdata", "clicks.schema.json") || r[0].RateLimit != (config.RateLimit{PerSecond: 20, Burst: 40}) ||
+		r[0].CORS.AllowedOrigins[0] != "https://example.com" || r[0].CORS.MaxAgeSeconds != 600 || !r[0].Newline || r[0].MaxBodyBytes != 65536 {
+		t.Errorf("routes[0] = %+v", r[0])
+	}
+	if got := string(r[1].Schema); got != `{"properties":{"email":{"format":"email","type":"string"}},"required":["email"],"type":"object"}` || r[1].Plugin != "add-timestamp" {
+		t.Errorf("routes[1] = %+v, schema %s", r[1], got)
+	}
+}
+
+func TestValidateSecurity(t *testing.T) {
+	route := func(mut func(r *config.PublicRoute)) func(c *config.Config) {
+		return func(c *config.Config) {
+			r := config.PublicRoute{Path: "/v1/clicks", Stream: "clicks", Schema: config.Document(`{"type":"object"}`)}
+			mut(&r)
+			c.Public.Routes = append(c.Public.Routes, r)
+		}
+	}
+	tests := []struct {
+		name   string
+		mut    func(c *config.Config)
+		expErr string // "" is valid
+	}{
+		{"a valid route", route(func(r *config.PublicRoute) {}), ""},
+		{"cert without key", func(c *config.Config) { c.TLS.CertFile = "c.pem" }, "tls: certFile and keyFile go together"},
+		{"policy and policyFile", func(c *config.Config) {
+			c.Auth.Keys = []config.AuthKey{{AccessKeyID: "a", SecretAccessKey: "s", Policy: config.Document(`{}`), PolicyFile: "p.json"}}
+		}, "auth.keys[0]: give policy or policyFile, not both"},
+		{"public listener is the API's", func(c *config.Config) { c.Public.Listen = c.Listen; route(func(*config.PublicRoute) {})(c) }, "public.listen"},
+		{"public listener without routes", func(c *config.Config) { c.Public.Listen = "127.0.0.1:8080" }, "public.routes: a public listener needs"},
+		{"relative path", route(func(r *config.PublicRoute) { r.Path = "v1" }), "public.routes[0].path"},
+		{"root path", route(func(r *config.PublicRoute) { r.Path = "/" }), "public.routes[0].path"},
+		{"wildcard path", route(func(r *config.PublicRoute) { r.Path = "/v1/*" }), "public.routes[0].path"},
+		{"the console's path on the shared listener", route(func(r *config.PublicRoute) { r.Path = "/console/x" }), "service's own routes"},
+		{"the metrics path", route(func(r *config.PublicRoute) { r.Path = "/metrics" }), "service's own routes"},
+		{"twice the same path", func(c *config.Config) {
+			route(func(*config.PublicRoute) {})(c)
+			route(func(*config.PublicRoute) {})(c)
+		}, "public.routes[1].path: \"/v1/clicks\" appears twice"},
+		{"bad stream", route(func(r *config.PublicRoute) { r.Stream = "a b" }), "public.routes[0].stream"},
+		{"no schema", route(func(r *config.PublicRoute) { r.Schema = nil }), "give schema or schemaFile"},
+		{"two schemas", route(func(r *config.PublicRoute) { r.SchemaFile = "s.json" }), "give schema or schemaFile"},
+		{"body too large", route(func(r *config.PublicRoute) { r.MaxBodyBytes = 2 << 20 }), "maxBodyBytes"},
+		{"negative rate", route(func(r *config.PublicRoute) { r.RateLimit.PerSecond = -1 }), "rateLimit"},
+		{"origin with a path", route(func(r *config.PublicRoute) { r.CORS.AllowedOrigins = []string{"https://example.com/"} }), "allowedOrigins"},
+		{"origin without scheme", route(func(r *config.PublicRoute) { r.CORS.AllowedOrigins = []string{"example.com"} }), "allowedOrigins"},
+		{"upper-case origin", route(func(r *config.PublicRoute) { r.CORS.AllowedOrigins = []string{"https://Example.com"} }), "lower case"},
+		{"star origin", route(func(r *config.PublicRoute) { r.CORS.AllowedOrigins = []string{"*", "http://127.0.0.1:8080"} }), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := config.Default()
+			tt.mut(&c)
+			err := c.Validate()
+			if tt.expErr == "" {
+				if err != nil {
+					t.Fatalf("Validate = %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.expErr) {
+				t.Fatalf("Validate = %v, want %q", err, tt.expErr)
+			}
+		})
+	}
+}
+
+func TestDocument(t *testing.T) {
+	tests := []struct {
+		name, yaml, exp, expErr string
+	}{
+		{"mapping", "d: {a: 1, b: [true, null, 2.5], c: 2012-10-17}", `{"a":1,"b":[true,null,2.5],"c":"2012-10-17"}`, ""},
+		{"json string", `d: '{"a": [1]}'`, `{"a":[1]}`, ""},
+		{"block scalar", "d: |\n  {\"a\": 1}\n", `{"a":1}`, ""},
+		{"anchors", "x: &x [1]\nd: {a: *x}", `{"a":[1]}`, ""},
+		{"absent", "x: 1", ``, ""},
+		{"not JSON", `d: '{a'`, "", "must be a JSON object"},
+		{"a list", `d: [1]`, "", "must be a YAML mapping"},
+		{"a number", `d: 5`, "", "must be a YAML mapping"},
+		{"non-string key", "d: {[1]: x}", "", "a key must be a string"},
+		{"duplicate key", "d: {a: 1, \"a\": 2}", "", "appears twice"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var v struct {
+				X any             `yaml:"x"`
+				D config.Document `yaml:"d"`
+			}
+			err := yaml.Unmarshal([]byte(tt.yaml), &v)
+			if tt.expErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.expErr) {
+					t.Fatalf("Unmarshal = %v (%s), want %q", err, v.D, tt.expErr)
+				}
+				return
+			}
+			if err != nil || string(v.D) != tt.exp {
+				t.Fatalf("Unmarshal = %s, %v; want %s", v.D, err, tt.exp)
+			}
+		})
 	}
 }
