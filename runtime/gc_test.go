@@ -23,6 +23,7 @@ func TestRunawayGuestDoesNotBlockTheProcess(t *testing.T) {
 	cases := []struct{ fixture, record string }{
 		{"wat/loop.wasm", ""},
 		{"wat/recurse.wasm", ""},
+		{"wat/nested.wasm", ""},
 		{"kitchen/kitchen.wasm", "loop"},
 	}
 	var wg sync.WaitGroup
