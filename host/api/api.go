@@ -79,6 +79,8 @@ type Server struct {
 	ops    map[string]func(echo.Context, []byte, *callInfo) (any, error)
 	health func() error
 	obs    Observer
+	// services are the other JSON 1.1 services on POST / (targets.go).
+	services []Service
 }
 
 // Options configure a Server.
@@ -99,6 +101,9 @@ type Options struct {
 	// /metrics, /console) are not checked. Nil accepts any request, the
 	// development mode.
 	Auth Authenticator
+	// Services are other AWS JSON 1.1 services answered on POST /, by
+	// X-Amz-Target prefix (the Glue Data Catalog); see Target.
+	Services []Service
 }
 
 // Authenticator checks the signature of a Firehose API request. body is the
@@ -144,7 +149,7 @@ func New(b Backend, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health, obs: o.Observer}
+	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health, obs: o.Observer, services: o.Services}
 	s.ops = map[string]func(echo.Context, []byte, *callInfo) (any, error){
 		"CreateDeliveryStream":      s.create,
 		"DescribeDeliveryStream":    s.describe,
@@ -218,7 +223,7 @@ func (s *Server) authenticate(a Authenticator) echo.MiddlewareFunc {
 				return s.writeError(c, err)
 			}
 			req.Body = io.NopCloser(bytes.NewReader(body))
-			if _, err := a.Verify(req, body); err != nil {
+			if _, err := s.authFor(c, a).Verify(req, body); err != nil {
 				c.Response().Header().Set("X-Amzn-RequestId", uuid.NewString())
 				return s.writeError(c, err)
 			}
@@ -234,6 +239,9 @@ func (s *Server) dispatch(c echo.Context) error {
 	target := req.Header.Get("X-Amz-Target")
 	if target == "" {
 		return s.writeError(c, apierror.New(apierror.TypeUnknownOperation, "Missing X-Amz-Target header: expected %s<Operation>", TargetPrefix))
+	}
+	if svc, op, ok := s.target(target); ok {
+		return s.dispatchTarget(c, svc, op)
 	}
 	op, ok := strings.CutPrefix(target, TargetPrefix)
 	h := s.ops[op]
