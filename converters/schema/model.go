@@ -25,14 +25,15 @@ func NewTime(t time.Time) *Time {
 // notation.
 func (t Time) MarshalJSON() ([]byte, error) {
 	ms := t.UnixMilli()
-	sec, frac := ms/1000, ms%1000
-	if frac < 0 {
-		sec, frac = sec-1, frac+1000
+	var b []byte
+	if ms < 0 {
+		b, ms = append(b, '-'), -ms
 	}
-	if frac == 0 {
-		return strconv.AppendInt(nil, sec, 10), nil
+	b = strconv.AppendInt(b, ms/1000, 10)
+	if frac := ms % 1000; frac != 0 {
+		b = fmt.Appendf(b, ".%03d", frac)
 	}
-	return fmt.Appendf(nil, "%d.%03d", sec, frac), nil
+	return b, nil
 }
 
 // UnmarshalJSON implements json.Unmarshaler: a JSON number of epoch seconds.
