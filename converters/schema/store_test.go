@@ -372,3 +372,30 @@ func TestRegistryOddNames(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// BenchmarkResolve measures a Latest lookup in the local registry: a file
+// read, a JSON decode and the Hive parse, what every batch would pay
+// without a cache.
+func BenchmarkResolve(b *testing.B) {
+	r, err := Open(b.TempDir(), Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := r.CreateDatabase("", DatabaseInput{Name: "db"}); err != nil {
+		b.Fatal(err)
+	}
+	cols := []Column{{Name: "id", Type: "string"}, {Name: "ts", Type: "timestamp"}, {Name: "n", Type: "int"}, {Name: "big", Type: "bigint"},
+		{Name: "price", Type: "decimal(10,2)"}, {Name: "ok", Type: "boolean"}, {Name: "score", Type: "double"}, {Name: "ref", Type: "string"},
+		{Name: "geo", Type: "struct<lat:double,lon:double,city:string>"}, {Name: "tags", Type: "array<string>"}, {Name: "attrs", Type: "map<string,int>"},
+		{Name: "ua", Type: "string"}, {Name: "ip", Type: "string"}, {Name: "page", Type: "string"}, {Name: "dur", Type: "int"}, {Name: "sess", Type: "string"}}
+	if err := r.CreateTable("", "db", clickInput("t", cols...)); err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Resolve(ctx, Ref{Database: "db", Table: "t"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
