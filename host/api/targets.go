@@ -82,10 +82,12 @@ func (s *Server) dispatchTarget(c echo.Context, svc Service, op string) error {
 	}
 	start := time.Now()
 	out, err := svc.Target.Call(c.Request().Context(), op, body)
+	unknownOp := false
 	if err != nil {
 		var se shapedError
 		if errors.As(err, &se) {
 			typ, status := se.ErrorShape()
+			unknownOp = typ == apierror.TypeUnknownOperation
 			err = &apierror.Error{Type: typ, Status: status, Message: se.ErrorMessage()}
 		}
 		err = s.writeError(c, err)
@@ -95,7 +97,9 @@ func (s *Server) dispatchTarget(c echo.Context, svc Service, op string) error {
 		}
 		err = writeJSON(c, http.StatusOK, out)
 	}
-	if s.obs != nil {
+	// Unknown operations are not observed, as on the Firehose path: their
+	// names are the client's and would make metric labels unbounded.
+	if s.obs != nil && !unknownOp {
 		s.obs.ObserveRequest(svc.Target.TargetPrefix()+op, "", c.Response().Status, time.Since(start), 0, 0, 0)
 	}
 	return err

@@ -135,6 +135,11 @@ func TestTargetService(t *testing.T) {
 	if len(obs.calls) == 0 || obs.calls[0].op != "AWSGlue.CreateDatabase" || obs.calls[0].status != http.StatusOK {
 		t.Errorf("observer calls %+v", obs.calls)
 	}
+	for _, c := range obs.calls {
+		if c.op == "AWSGlue.GetPartitions" {
+			t.Errorf("an unknown operation was observed (unbounded metric labels): %+v", c)
+		}
+	}
 }
 
 // TestTargetServiceAbsent: without Services the Glue target is
