@@ -1,6 +1,7 @@
 // Package api serves the Firehose API over HTTP with echo: the AWS JSON 1.1
 // protocol (POST /, X-Amz-Target: Firehose_20150804.<Operation>), and the
-// service's own routes (/healthz).
+// service's own routes (/healthz). Other AWS JSON 1.1 services, such as the
+// Glue Data Catalog of converters/schema, share POST / through Target.
 //
 // Every failure a client sees has Firehose's error shape: an HTTP status and
 // {"__type": "<ErrorShape>", "message": "..."}, with the shape name repeated
