@@ -124,9 +124,29 @@ else echo "$err" | grep -q ConcurrentModificationException && ok "stale version:
 t=$("${FH[@]}" list-tags-for-delivery-stream --delivery-stream-name e2e-gzip --query 'Tags[0].Value' --output text)
 [ "$t" = data ] && ok "tags" || bad "tags: $t"
 
+# The Glue Data Catalog on the same listener, through the stock CLI.
+GL=("$AWS" glue --endpoint-url "$EP")
+"${GL[@]}" create-database --database-input '{"Name":"E2E_DB","Description":"e2e"}' >/dev/null && ok "glue create-database" || bad "glue create-database"
+"${GL[@]}" create-table --database-name e2e_db --table-input '{"Name":"Clicks","TableType":"EXTERNAL_TABLE","StorageDescriptor":{"Columns":[{"Name":"id","Type":"string"},{"Name":"ts","Type":"timestamp"},{"Name":"price","Type":"decimal(10,2)"},{"Name":"tags","Type":"array<string>"}],"Location":"s3://e2e-bucket/clicks/"}}' >/dev/null \
+  && ok "glue create-table" || bad "glue create-table"
+t=$("${GL[@]}" get-table --database-name e2e_db --name clicks --query '[Table.Name,Table.VersionId,Table.StorageDescriptor.Columns[2].Type]' --output text 2>&1)
+[ "$t" = "$(printf 'clicks\t1\tdecimal(10,2)')" ] && ok "glue get-table: lower-cased name, version 1" || bad "glue get-table: $t"
+"${GL[@]}" update-table --database-name e2e_db --table-input '{"Name":"clicks","StorageDescriptor":{"Columns":[{"Name":"id","Type":"string"},{"Name":"n","Type":"bigint"}]}}' >/dev/null \
+  && ok "glue update-table" || bad "glue update-table"
+v=$("${GL[@]}" get-table-versions --database-name e2e_db --table-name clicks --query 'TableVersions[].VersionId' --output text 2>&1)
+[ "$v" = "$(printf '2\t1')" ] && ok "glue get-table-versions: 2 then 1" || bad "glue get-table-versions: $v"
+if err=$("${GL[@]}" create-table --database-name e2e_db --table-input '{"Name":"bad","StorageDescriptor":{"Columns":[{"Name":"amount","Type":"decimal(50,2)"}]}}' 2>&1); then bad "glue create-table with decimal(50,2) succeeded"
+else echo "$err" | grep -q 'InvalidInputException.*"amount".*decimal(50,2)' && ok "glue bad type: InvalidInputException names the column" || bad "glue bad type: $err"; fi
+if err=$("${GL[@]}" get-table --database-name e2e_db --name nope 2>&1); then bad "glue get-table of a missing table succeeded"
+else echo "$err" | grep -q EntityNotFoundException && ok "glue missing table: EntityNotFoundException" || bad "glue missing table: $err"; fi
+
 # Restart: the stream and its configuration survive.
 stop_wasmhose
 start_wasmhose "$DATA"
+v=$("${GL[@]}" get-table --database-name e2e_db --name clicks --query Table.VersionId --output text 2>&1)
+[ "$v" = 2 ] && ok "glue table survives a restart" || bad "glue after restart: $v"
+"$WORK/wasmhose" schema show --data-dir "$DATA" e2e_db.clicks 2>&1 | grep -q 'bigint' && ok "wasmhose schema show reads the catalog" || bad "wasmhose schema show"
+"${GL[@]}" delete-table --database-name e2e_db --name clicks >/dev/null && ok "glue delete-table" || bad "glue delete-table"
 v=$("${FH[@]}" describe-delivery-stream --delivery-stream-name e2e-gzip --query DeliveryStreamDescription.VersionId --output text)
 [ "$v" = 2 ] && ok "stream survives a restart" || bad "after restart VersionId $v"
 names=$("${FH[@]}" list-delivery-streams --query DeliveryStreamNames --output text)

@@ -3,6 +3,7 @@
 //	wasmhose serve   [--listen ADDR] [--data-dir DIR] [--config FILE] [--log-level LEVEL]
 //	wasmhose bench   drive PutRecordBatch load against any Firehose endpoint
 //	wasmhose plugin  install, list, inspect and remove transform plugins
+//	wasmhose schema  list, show, create and delete table schemas (Glue catalog)
 //	wasmhose version
 //
 // main is thin: run parses the arguments and returns the exit code, so the
@@ -32,6 +33,7 @@ func commands() []command {
 		{"serve", "run the delivery-stream service", runServe},
 		{"bench", "drive PutRecordBatch load against a Firehose endpoint and check delivery", runBench},
 		{"plugin", "install, list, inspect and remove transform plugins (Lambda functions)", runPlugin},
+		{"schema", "list, show, create and delete table schemas (the Glue-compatible catalog)", runSchema},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			_, _ = io.WriteString(stdout, "wasmhose "+version+"\n")
 			return 0

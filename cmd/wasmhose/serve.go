@@ -151,6 +151,12 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		_ = svc.Close(context.Background())
 		return err
 	}
+	glue, _, err := glueAPI(cfg) // the Glue Data Catalog (AWSGlue.* targets) on the same listener
+	if err != nil {
+		_ = svc.Close(context.Background())
+		return fmt.Errorf("schema registry: %w", err)
+	}
+	opts.Services = append(opts.Services, glue)
 	srv := api.New(svc, opts)
 	srv.Echo().GET("/metrics", echo.WrapHandler(m.Handler()))
 	srv.Echo().GET("/readyz", func(c echo.Context) error {

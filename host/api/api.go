@@ -1,6 +1,7 @@
 // Package api serves the Firehose API over HTTP with echo: the AWS JSON 1.1
 // protocol (POST /, X-Amz-Target: Firehose_20150804.<Operation>), and the
-// service's own routes (/healthz).
+// service's own routes (/healthz). Other AWS JSON 1.1 services, such as the
+// Glue Data Catalog of converters/schema, share POST / through Target.
 //
 // Every failure a client sees has Firehose's error shape: an HTTP status and
 // {"__type": "<ErrorShape>", "message": "..."}, with the shape name repeated
@@ -80,6 +81,8 @@ type Server struct {
 	health func() error
 	obs    Observer
 	authz  Authorizer
+	// services are the other JSON 1.1 services on POST / (targets.go).
+	services []Service
 }
 
 // Options configure a Server.
@@ -104,6 +107,9 @@ type Options struct {
 	// for the access key that signed the request (it needs Auth: an
 	// unauthenticated request is refused). Nil allows everything.
 	Authorizer Authorizer
+	// Services are other AWS JSON 1.1 services answered on POST /, by
+	// X-Amz-Target prefix (the Glue Data Catalog); see Target.
+	Services []Service
 }
 
 // Authenticator checks the signature of a Firehose API request. body is the
@@ -149,7 +155,7 @@ func New(b Backend, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health, obs: o.Observer, authz: o.Authorizer}
+	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health, obs: o.Observer, authz: o.Authorizer, services: o.Services}
 	s.ops = map[string]func(echo.Context, []byte, *callInfo) (any, error){
 		"CreateDeliveryStream":      s.create,
 		"DescribeDeliveryStream":    s.describe,
@@ -223,7 +229,7 @@ func (s *Server) authenticate(a Authenticator) echo.MiddlewareFunc {
 				return s.writeError(c, err)
 			}
 			req.Body = io.NopCloser(bytes.NewReader(body))
-			id, err := a.Verify(req, body)
+			id, err := s.authFor(c, a).Verify(req, body)
 			if err != nil {
 				c.Response().Header().Set("X-Amzn-RequestId", uuid.NewString())
 				return s.writeError(c, err)
@@ -241,6 +247,9 @@ func (s *Server) dispatch(c echo.Context) error {
 	target := req.Header.Get("X-Amz-Target")
 	if target == "" {
 		return s.writeError(c, apierror.New(apierror.TypeUnknownOperation, "Missing X-Amz-Target header: expected %s<Operation>", TargetPrefix))
+	}
+	if svc, op, ok := s.target(target); ok {
+		return s.dispatchTarget(c, svc, op)
 	}
 	op, ok := strings.CutPrefix(target, TargetPrefix)
 	h := s.ops[op]
