@@ -29,6 +29,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/aws/smithy-go"
 	"github.com/chromedp/chromedp"
 
@@ -100,6 +102,14 @@ func TestAuthPolicies(t *testing.T) {
 		}, ""},
 		{"reader puts", func() error { return put(reader, "clicks") }, "User: arn:aws:iam::000000000000:user/AKIDREADER is not authorized to perform: firehose:PutRecord"},
 		{"admin puts anywhere", func() error { return put(admin, "orders") }, ""},
+		{"admin creates a Glue database", func() error {
+			_, err := ts.glueClient("AKIDADMIN", "admin-secret").CreateDatabase(ctx, &glue.CreateDatabaseInput{DatabaseInput: &gluetypes.DatabaseInput{Name: aws.String("analytics")}})
+			return err
+		}, ""},
+		{"reader cannot create a Glue table", func() error {
+			_, err := ts.glueClient("AKIDREADER", "reader-secret").CreateTable(ctx, &glue.CreateTableInput{DatabaseName: aws.String("analytics"), TableInput: clickTableInput(glueCols("id", "string")...)})
+			return err
+		}, "User: arn:aws:iam::000000000000:user/AKIDREADER is not authorized to perform: glue:CreateTable on resource: arn:aws:glue:us-east-1:000000000000:catalog because"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
