@@ -18,7 +18,7 @@ type tsElem struct {
 // or text), d (day), H k (hour of day), h K (hour of half day), m, s,
 // S (fraction of second, up to 9 digits), a (AM/PM), Z (offset: Z, +HH,
 // +HHmm, +HH:mm), z (UTC, GMT or Z), E (day name, read and ignored), and
-// literals: any other non-letter, and text in single quotes ('' is a quote).
+// literals: any other non-letter, and text in single quotes (” is a quote).
 type tsFormat struct {
 	pattern string
 	elems   []tsElem
