@@ -24,10 +24,12 @@ type tsFormat struct {
 	elems   []tsElem
 }
 
-func isNumericLetter(l byte) bool {
-	switch l {
+func (e tsElem) numeric() bool {
+	switch e.letter {
 	case 'y', 'Y', 'd', 'H', 'k', 'h', 'K', 'm', 's', 'S':
 		return true
+	case 'M':
+		return e.count < 3
 	}
 	return false
 }
@@ -127,7 +129,7 @@ func (f *tsFormat) parse(s []byte) (int64, bool) {
 		}
 		// A numeric field followed directly by another numeric field is
 		// read at its fixed width, as Joda does.
-		fixed := k+1 < len(f.elems) && isNumericLetter(f.elems[k+1].letter) && isNumericLetter(e.letter)
+		fixed := k+1 < len(f.elems) && f.elems[k+1].numeric() && e.numeric()
 		maxDigits := max(e.count, 2)
 		switch e.letter {
 		case 'y', 'Y':

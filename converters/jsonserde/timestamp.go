@@ -149,6 +149,7 @@ func (d *Decoder) appendOpenXTimestamp(c *column, s []byte) error {
 				ok = v <= math.MaxInt64/nanosPerMilli && v >= math.MinInt64/nanosPerMilli
 				ns = v * nanosPerMilli
 			} else {
+				ok = v <= math.MaxInt64/nanosPerSec && v >= math.MinInt64/nanosPerSec
 				ns = v * nanosPerSec
 			}
 		}
