@@ -7,11 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/wasmhose/wasmhose/converters/parquet"
 )
 
 var (
 	benchRecords = flag.Int("records", 0, "TestCompare: records to convert (0 skips the comparison run)")
 	benchDuckDB  = flag.Bool("duckdb", false, "TestCompare: also time DuckDB on the same file (needs node and the reader's modules)")
+	blockSize    = flag.Int("blocksize", 0, "TestCompare: ParquetSerDe BlockSizeBytes (0: the 256 MiB default)")
 )
 
 // TestCompare is the side-by-side run for BENCHMARKS.md:
@@ -47,7 +50,7 @@ func TestCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer out.Close()
-	res, err := Convert(src, out, Config{SampleHeap: true})
+	res, err := Convert(src, out, Config{SampleHeap: true, Parquet: parquet.Options{BlockSizeBytes: int64(*blockSize)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,13 +72,14 @@ func TestCompare(t *testing.T) {
 		}
 		var r struct {
 			Seconds      float64
+			CPUSeconds   float64
 			Records      int
 			PeakRSSBytes int64
 		}
 		if err := json.Unmarshal(got, &r); err != nil {
 			t.Fatalf("duckdb output %q: %v", got, err)
 		}
-		t.Logf("duckdb threads=%s: %d records in %.2fs: %.0f records/s, %.1f MB/s, peak RSS %.0f MiB",
-			threads, r.Records, r.Seconds, float64(r.Records)/r.Seconds, float64(size)/1e6/r.Seconds, float64(r.PeakRSSBytes)/(1<<20))
+		t.Logf("duckdb threads=%s: %d records in %.2fs (CPU %.2fs): %.0f records/s, %.1f MB/s, %.0f records per CPU second, peak RSS %.0f MiB",
+			threads, r.Records, r.Seconds, r.CPUSeconds, float64(r.Records)/r.Seconds, float64(size)/1e6/r.Seconds, float64(r.Records)/r.CPUSeconds, float64(r.PeakRSSBytes)/(1<<20))
 	}
 }

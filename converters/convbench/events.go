@@ -16,7 +16,7 @@ import (
 	"github.com/wasmhose/wasmhose/converters/hive"
 )
 
-// Columns returns the click-event table: 17 columns of strings, a
+// Columns returns the click-event table: 16 columns of strings, a
 // timestamp, ints, doubles, a boolean, a nullable string, a decimal, a
 // struct, an array of strings and a map of string to int.
 func Columns() []hive.Column {
@@ -31,11 +31,10 @@ func Columns() []hive.Column {
 		{Name: "user_agent", Type: "string"},
 		{Name: "ip", Type: "string"},
 		{Name: "duration_ms", Type: "int"},
-		{Name: "sequence", Type: "bigint"},
 		{Name: "scroll_pct", Type: "double"},
 		{Name: "is_mobile", Type: "boolean"},
 		{Name: "price", Type: "decimal(10,2)"},
-		{Name: "geo", Type: "struct<country:string,city:string,lat:double,lon:double>"},
+		{Name: "geo", Type: "struct<country:string,city:string,lat:double>"},
 		{Name: "tags", Type: "array<string>"},
 		{Name: "counters", Type: "map<string,int>"},
 	}
@@ -47,9 +46,9 @@ func DuckDBColumns() map[string]string {
 	return map[string]string{
 		"event_id": "VARCHAR", "event_type": "VARCHAR", "user_id": "VARCHAR", "session_id": "VARCHAR",
 		"event_time": "TIMESTAMP", "page_url": "VARCHAR", "referrer": "VARCHAR", "user_agent": "VARCHAR",
-		"ip": "VARCHAR", "duration_ms": "INTEGER", "sequence": "BIGINT", "scroll_pct": "DOUBLE",
+		"ip": "VARCHAR", "duration_ms": "INTEGER", "scroll_pct": "DOUBLE",
 		"is_mobile": "BOOLEAN", "price": "DECIMAL(10,2)",
-		"geo":      "STRUCT(country VARCHAR, city VARCHAR, lat DOUBLE, lon DOUBLE)",
+		"geo":      "STRUCT(country VARCHAR, city VARCHAR, lat DOUBLE)",
 		"tags":     "VARCHAR[]",
 		"counters": "MAP(VARCHAR, INTEGER)",
 	}
@@ -58,12 +57,12 @@ func DuckDBColumns() map[string]string {
 var (
 	eventTypes = []string{"page_view", "click", "scroll", "add_to_cart", "purchase", "search", "video_play", "signup"}
 	paths      = []string{"/", "/products", "/products/shoes", "/products/shirts", "/cart", "/checkout", "/search", "/blog/2024/launch", "/account/settings", "/help/faq"}
-	referrers  = []string{"https://www.google.com/", "https://news.ycombinator.com/", "https://twitter.com/", "https://www.bing.com/search", "https://example.org/newsletter"}
+	referrers  = []string{"https://google.com/", "https://t.co/", "https://bing.com/", "https://example.org/mail"}
 	agents     = []string{
-		"Mozilla/5.0 (Windows NT 10.0; Win64) Chrome/124.0",
-		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_4) Mobile/15E148",
-		"Mozilla/5.0 (Macintosh; Mac OS X 14_4) Safari/605.1",
-		"Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/124.0",
+		"Chrome/124 (Windows)",
+		"Safari/17 (iPhone)",
+		"Safari/17 (Macintosh)",
+		"Chrome/124 (Android)",
 	}
 	places = []struct {
 		country, city string
@@ -119,10 +118,10 @@ func (g *Generator) Next() []byte {
 	b = base64.RawURLEncoding.AppendEncode(b, binaryLE(r.Uint64()))
 	b = append(b, `","event_time":"`...)
 	ts := g.base.Add(time.Duration(g.seq)*7*time.Millisecond + time.Duration(r.IntN(1000))*time.Microsecond)
-	b = ts.AppendFormat(b, "2006-01-02T15:04:05.000000Z")
-	b = append(b, `","page_url":"https://shop.example.com`...)
+	b = ts.AppendFormat(b, "2006-01-02T15:04:05.000Z")
+	b = append(b, `","page_url":"`...)
 	b = append(b, paths[r.IntN(len(paths))]...)
-	b = append(b, `?ref=`...)
+	b = append(b, `?r=`...)
 	b = strconv.AppendInt(b, int64(r.IntN(1000)), 10)
 	b = append(b, `","referrer":`...)
 	if r.IntN(2) == 0 {
@@ -141,8 +140,6 @@ func (g *Generator) Next() []byte {
 	}
 	b = append(b, `","duration_ms":`...)
 	b = strconv.AppendInt(b, int64(r.IntN(60000)), 10)
-	b = append(b, `,"sequence":`...)
-	b = strconv.AppendInt(b, g.seq, 10)
 	b = append(b, `,"scroll_pct":`...)
 	b = strconv.AppendFloat(b, float64(r.IntN(10000))/100, 'f', -1, 64)
 	b = append(b, `,"is_mobile":`...)
@@ -159,10 +156,8 @@ func (g *Generator) Next() []byte {
 	b = append(b, p.city...)
 	b = append(b, `","lat":`...)
 	b = strconv.AppendFloat(b, p.lat, 'f', -1, 64)
-	b = append(b, `,"lon":`...)
-	b = strconv.AppendFloat(b, p.lon, 'f', -1, 64)
 	b = append(b, `},"tags":[`...)
-	for i, n := 0, r.IntN(4); i < n; i++ {
+	for i, n := 0, r.IntN(3); i < n; i++ {
 		if i > 0 {
 			b = append(b, ',')
 		}

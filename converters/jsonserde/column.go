@@ -155,24 +155,17 @@ func (c *column) reset() {
 	}
 }
 
-// snapshot appends the column tree's lengths to s.
-func (c *column) snapshot(s []int) []int {
-	s = append(s, c.n, c.values.n, c.data.n)
+// flatten appends the column tree, parents before children.
+func (c *column) flatten(out []*column) []*column {
+	out = append(out, c)
 	for _, ch := range c.children {
-		s = ch.snapshot(s)
+		out = ch.flatten(out)
 	}
-	return s
+	return out
 }
 
-// restore moves the tree's lengths back to a snapshot and returns the rest.
-func (c *column) restore(s []int) []int {
-	c.n, c.values.n, c.data.n = s[0], s[1], s[2]
-	s = s[3:]
-	for _, ch := range c.children {
-		s = ch.restore(s)
-	}
-	return s
-}
+// mark is a column's lengths before a record.
+type mark struct{ n, values, data int }
 
 // size is the approximate number of buffered bytes in the tree.
 func (c *column) size() int {

@@ -76,7 +76,8 @@ type Decoder struct {
 	millis  bool        // Hive: "millis" is among the formats
 
 	rows int
-	snap []int
+	all  []*column // every column, for marking and undoing a record
+	snap []mark
 	gen  uint64
 
 	// Parser state for the record being appended.
@@ -157,6 +158,8 @@ func (d *Decoder) init(schema *arrow.Schema, mem memory.Allocator, mappings map[
 		return err
 	}
 	d.root = root
+	d.all = root.flatten(nil)
+	d.snap = make([]mark, len(d.all))
 	root.reset()
 	return nil
 }
@@ -290,10 +293,15 @@ func (d *Decoder) Bytes() int { return d.root.size() }
 // columns with no key are null. If the record fails, nothing of it is
 // appended and the error is a *RecordError.
 func (d *Decoder) Append(record []byte) error {
-	d.snap = d.root.snapshot(d.snap[:0])
+	for i, c := range d.all {
+		d.snap[i] = mark{c.n, c.values.n, c.data.n}
+	}
 	rows, err := d.parseRecord(record)
 	if err != nil {
-		d.root.restore(d.snap)
+		for i, c := range d.all {
+			m := d.snap[i]
+			c.n, c.values.n, c.data.n = m.n, m.values, m.data
+		}
 		d.in = nil
 		var re *RecordError
 		if errors.As(err, &re) && re.Code == CodeMalformedData {

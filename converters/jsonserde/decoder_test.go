@@ -376,3 +376,32 @@ func TestDecodeAllocations(t *testing.T) {
 		t.Fatalf("%v allocations per record, want 0", allocs)
 	}
 }
+
+func TestHasStrEnd(t *testing.T) {
+	special := func(b byte) bool { return b == '"' || b == '\\' || b < 0x20 || b >= 0x80 }
+	var w [8]byte
+	check := func() {
+		want := false
+		for _, b := range w {
+			want = want || special(b)
+		}
+		v := uint64(0)
+		for i := 7; i >= 0; i-- {
+			v = v<<8 | uint64(w[i])
+		}
+		if got := hasStrEnd(v); got != want {
+			t.Fatalf("hasStrEnd(% x) = %v, want %v", w, got, want)
+		}
+	}
+	for pos := 0; pos < 8; pos++ {
+		for b := 0; b < 256; b++ {
+			for i := range w {
+				w[i] = 'a'
+			}
+			w[pos] = byte(b)
+			check()
+			w[(pos+3)%8] = byte(255 - b)
+			check()
+		}
+	}
+}

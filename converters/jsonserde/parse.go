@@ -2,6 +2,7 @@ package jsonserde
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"unicode"
 	"unicode/utf8"
@@ -248,7 +249,14 @@ func (d *Decoder) readString() ([]byte, error) {
 	start := d.pos + 1
 	i := start
 	in := d.in
-	// Fast path: plain ASCII without escapes.
+	// Fast path: plain ASCII without escapes, eight bytes at a time.
+	for i+8 <= len(in) {
+		w := binary.LittleEndian.Uint64(in[i:])
+		if hasStrEnd(w) {
+			break
+		}
+		i += 8
+	}
 	for i < len(in) && charClass[in[i]]&clsStrEnd == 0 {
 		i++
 	}
@@ -569,4 +577,19 @@ func compactInto(dst, raw []byte) []byte {
 		dst = append(dst, ch)
 	}
 	return dst
+}
+
+// hasStrEnd reports whether any byte of w is '"', '\\', a control byte
+// (< 0x20) or non-ASCII (>= 0x80), with the classic SWAR tests.
+func hasStrEnd(w uint64) bool {
+	const (
+		ones  = 0x0101010101010101
+		highs = 0x8080808080808080
+	)
+	quote := w ^ (ones * '"')
+	slash := w ^ (ones * '\\')
+	zeroQ := (quote - ones) &^ quote
+	zeroS := (slash - ones) &^ slash
+	ctrl := (w - ones*0x20) &^ w
+	return (zeroQ|zeroS|ctrl|w)&highs != 0
 }
