@@ -1,6 +1,7 @@
 package jsonserde
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -378,4 +379,37 @@ func (c *column) release() {
 	for _, ch := range c.children {
 		ch.release()
 	}
+}
+
+// value returns the stored bytes of value i (not for booleans).
+func (c *column) value(i int) []byte {
+	if c.kind == kString || c.kind == kBinary {
+		o := c.values.b
+		start := binary.LittleEndian.Uint32(o[4*i:])
+		end := binary.LittleEndian.Uint32(o[4*i+4:])
+		return c.data.b[start:end]
+	}
+	return c.values.b[i*c.width : (i+1)*c.width]
+}
+
+// duplicateOf reports whether value last equals one of the values from
+// first on: a map's keys must be unique (Hive keeps one, and Trino, behind
+// Athena, refuses to read a Parquet map with duplicate keys).
+func (c *column) duplicateOf(first, last int) bool {
+	if c.kind == kBool {
+		v := c.values.b[last>>3]&(1<<(last&7)) != 0
+		for i := first; i < last; i++ {
+			if c.values.b[i>>3]&(1<<(i&7)) != 0 == v {
+				return true
+			}
+		}
+		return false
+	}
+	k := c.value(last)
+	for i := first; i < last; i++ {
+		if bytes.Equal(c.value(i), k) {
+			return true
+		}
+	}
+	return false
 }

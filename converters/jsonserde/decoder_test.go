@@ -405,3 +405,18 @@ func TestHasStrEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestMapDuplicateKeys(t *testing.T) {
+	d, err := NewOpenX(schemaOf(t, "s map<string,int>", "i map<int,string>", "b map<boolean,int>"), OpenXOptions{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Release()
+	recs := []string{`{"s":{"a":1,"b":2},"i":{"1":"x","2":"y"},"b":{"true":1,"false":0}}`, `{"s":{"a":1,"a":2}}`, `{"i":{"1":"x","01":"y"}}`, `{"b":{"true":1,"TRUE":2}}`}
+	_, errs := decodeAll(t, d, recs...)
+	for i, e := range errs {
+		if (i == 0) != (e == nil) {
+			t.Errorf("record %s: error %v", recs[i], e)
+		}
+	}
+}

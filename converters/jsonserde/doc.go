@@ -31,7 +31,10 @@
 //     optional), the default of Hive's JSON SerDe; a string that is not
 //     base64 is MalformedData.
 //   - Nested structs come from objects, arrays from arrays, maps from
-//     objects whose keys are converted to the key type from their text.
+//     objects whose keys are converted to the key type from their text. A
+//     map key twice in one object (after conversion, so "1" and "01" for
+//     an int key) is MalformedData: Hive would keep one silently, and
+//     Trino, behind Athena, cannot read a Parquet map with duplicate keys.
 //   - Timestamps are UTC nanoseconds (years 1677 to 2262).
 //   - Invalid UTF-8 in strings becomes U+FFFD, as Java's decoder does.
 //

@@ -146,6 +146,7 @@ func (d *Decoder) parseMap(c *column) error {
 	d.skipSpace()
 	entries := c.children[0]
 	kc, vc := entries.children[0], entries.children[1]
+	first := kc.n
 	if d.pos < len(d.in) && d.in[d.pos] == '}' {
 		d.pos++
 	} else {
@@ -159,6 +160,9 @@ func (d *Decoder) parseMap(c *column) error {
 			}
 			if err := d.fromString(kc, key, true); err != nil {
 				return err
+			}
+			if kc.duplicateOf(first, kc.n-1) {
+				return malformed("column %s: the map key %s appears twice", c.path, quote(key))
 			}
 			d.skipSpace()
 			if d.pos >= len(d.in) || d.in[d.pos] != ':' {
