@@ -1,0 +1,85 @@
+package convbench
+
+import (
+	"encoding/json"
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/wasmhose/wasmhose/converters/parquet"
+)
+
+var (
+	benchRecords = flag.Int("records", 0, "TestCompare: records to convert (0 skips the comparison run)")
+	benchDuckDB  = flag.Bool("duckdb", false, "TestCompare: also time DuckDB on the same file (needs node and the reader's modules)")
+	blockSize    = flag.Int("blocksize", 0, "TestCompare: ParquetSerDe BlockSizeBytes (0: the 256 MiB default)")
+)
+
+// TestCompare is the side-by-side run for BENCHMARKS.md:
+//
+//	go test ./converters/convbench -run Compare -records 1000000 -duckdb -v
+//
+// It reports figures and asserts nothing about speed.
+func TestCompare(t *testing.T) {
+	if *benchRecords == 0 {
+		t.Skip("comparison run not requested (-records N)")
+	}
+	dir := t.TempDir()
+	in := filepath.Join(dir, "events.jsonl")
+	f, err := os.Create(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, err := Generate(f, *benchRecords, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("input: %d records, %.1f MB, %.0f bytes a record", *benchRecords, float64(size)/1e6, float64(size)/float64(*benchRecords))
+	src, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	out, err := os.Create(filepath.Join(dir, "out.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	res, err := Convert(src, out, Config{SampleHeap: true, Parquet: parquet.Options{BlockSizeBytes: int64(*blockSize)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wasmhose: %s", res)
+	if !*benchDuckDB {
+		return
+	}
+	cols, err := json.Marshal(DuckDBColumns())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, threads := range []string{"1", "default"} {
+		cmd := exec.Command("node", "bench.mjs", in, filepath.Join(dir, "duck-"+threads+".parquet"), threads, string(cols))
+		cmd.Dir = "../parquet/testdata/reader"
+		cmd.Stderr = os.Stderr
+		got, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("duckdb (threads=%s): %v", threads, err)
+		}
+		var r struct {
+			Seconds      float64
+			CPUSeconds   float64
+			Records      int
+			PeakRSSBytes int64
+		}
+		if err := json.Unmarshal(got, &r); err != nil {
+			t.Fatalf("duckdb output %q: %v", got, err)
+		}
+		t.Logf("duckdb threads=%s: %d records in %.2fs (CPU %.2fs): %.0f records/s, %.1f MB/s, %.0f records per CPU second, peak RSS %.0f MiB",
+			threads, r.Records, r.Seconds, r.CPUSeconds, float64(r.Records)/r.Seconds, float64(size)/1e6/r.Seconds, float64(r.Records)/r.CPUSeconds, float64(r.PeakRSSBytes)/(1<<20))
+	}
+}
