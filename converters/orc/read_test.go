@@ -100,8 +100,8 @@ func canonical(v any) any {
 		return x
 	case int64:
 		return x
-	case byte:
-		return int64(int8(x))
+	case int8:
+		return int64(x)
 	case sorc.Float:
 		return fbits(math.Float64bits(float64(x)))
 	case sorc.Double:
@@ -246,4 +246,29 @@ func fieldNames(s *arrow.Schema) []string {
 		out = append(out, f.Name)
 	}
 	return out
+}
+
+// hiveAdjusted applies char and varchar semantics to the expected rows of
+// top-level char(n) and varchar(n) columns.
+func hiveAdjusted(schema *arrow.Schema, rows [][]any) [][]any {
+	for k, f := range schema.Fields() {
+		i := f.Metadata.FindKey(hiveTypeKey)
+		if i < 0 {
+			continue
+		}
+		ht, err := parseHiveType(f.Metadata.Values()[i])
+		if err != nil || (ht.name != "char" && ht.name != "varchar") {
+			continue
+		}
+		for _, row := range rows {
+			if s, ok := row[k].(string); ok {
+				if ht.name == "char" {
+					row[k] = padChar(s, ht.params[0])
+				} else {
+					row[k] = truncateChars(s, ht.params[0])
+				}
+			}
+		}
+	}
+	return rows
 }

@@ -280,7 +280,9 @@ func (s *colStats) encode(b []byte, kind, scale int) []byte {
 	case kindBoolean:
 		if s.count > 0 {
 			// ORC stores only the true count; false = values - true.
-			b = appendPackedField(b, 5, []uint64{s.trueCount})
+			b = appendMessageField(b, 5, func(b []byte) []byte {
+				return appendPackedField(b, 1, []uint64{s.trueCount})
+			})
 		}
 	case kindDecimal:
 		b = appendMessageField(b, 6, func(b []byte) []byte {
