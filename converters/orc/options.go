@@ -58,10 +58,12 @@ type Options struct {
 	// BloomFilterFalsePositiveProbability is accepted (0 to 1) and ignored,
 	// as are bloom filters.
 	BloomFilterFalsePositiveProbability float64
-	// DictionaryKeyThreshold is the largest ratio of distinct values to
-	// non-null values of a string column for which it is dictionary encoded.
-	// At most 1 (always a dictionary); default 0.8; a negative value turns
-	// dictionary encoding off.
+	// DictionaryKeyThreshold is, in ORC, the largest ratio of distinct to
+	// non-null values for which a string column is dictionary encoded. It is
+	// checked (at most 1; default 0.8; negative means off) but dictionary
+	// encoding is not implemented yet: every string column is written with
+	// DIRECT encoding, which all readers read, at the cost of larger files
+	// for low-cardinality strings.
 	DictionaryKeyThreshold float64
 	// FormatVersion is V0_11 (integer RLE version 1) or V0_12 (version 2).
 	// Default V0_12.
