@@ -45,8 +45,9 @@
 // in the open run), so readers can seek to and skip row groups.
 //
 // A stripe is written once the column data buffered for it, held
-// compressed, reaches StripeSizeBytes (checked every 4,096 rows and at each
-// row group end), so memory stays bounded by about one stripe.
+// compressed, reaches StripeSizeBytes (checked more often as the stripe
+// fills, at most every 4,096 rows), so memory stays bounded by about one
+// stripe plus the open compression chunks (256 KiB per stream at most).
 //
 // # Notes
 //

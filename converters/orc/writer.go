@@ -11,7 +11,9 @@ import (
 // hiveTypeKey is the field metadata key holding a column's Hive type.
 const hiveTypeKey = "hive.type"
 
-// checkRows is the most rows written between two checks of the stripe size.
+// checkRows is the most rows written between two checks of the stripe
+// size; fewer are written as the stripe nears its size, so that it
+// overshoots by little (see chunkRows).
 const checkRows = 4096
 
 // ErrClosed is returned by Write after Close.
@@ -231,7 +233,7 @@ func (w *Writer) Write(rec arrow.RecordBatch) error {
 	n := int(rec.NumRows())
 	root := w.cols[0]
 	for start := 0; start < n; {
-		chunk := min(n-start, checkRows)
+		chunk := min(n-start, w.chunkRows())
 		if w.set.stride > 0 {
 			chunk = min(chunk, w.set.stride-w.groupRows)
 		}
@@ -255,6 +257,19 @@ func (w *Writer) Write(rec arrow.RecordBatch) error {
 		}
 	}
 	return nil
+}
+
+// chunkRows is how many rows to write before checking the stripe size
+// again: about an eighth of the room left in the stripe, at the stripe's
+// bytes per row so far, between 64 and checkRows.
+func (w *Writer) chunkRows() int {
+	if w.stripeRows == 0 {
+		return 64
+	}
+	buffered := w.bufferedSize()
+	perRow := max(1, buffered/int64(w.stripeRows))
+	room := max(0, w.set.stripeSize-buffered)
+	return int(min(max(room/perRow/8, 64), checkRows))
 }
 
 func (w *Writer) checkSchema(s *arrow.Schema) error {
