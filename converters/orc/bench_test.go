@@ -23,7 +23,9 @@ func clickSchema() *arrow.Schema {
 		arrow.Field{Name: "os", Type: arrow.BinaryTypes.String, Nullable: true},
 		arrow.Field{Name: "version", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
 	)
-	f := func(name string, dt arrow.DataType) arrow.Field { return arrow.Field{Name: name, Type: dt, Nullable: true} }
+	f := func(name string, dt arrow.DataType) arrow.Field {
+		return arrow.Field{Name: name, Type: dt, Nullable: true}
+	}
 	return arrow.NewSchema([]arrow.Field{
 		f("event_id", arrow.BinaryTypes.String),
 		f("user_id", arrow.BinaryTypes.String),
