@@ -1,0 +1,73 @@
+// Package orc writes Apache ORC files from Arrow record batches, in pure Go.
+//
+// It is the ORC output of format conversion (Firehose's OrcSerDe): the
+// batches follow the Arrow mapping of Glue/Hive types shared by the
+// converters, and [Options] mirror OrcSerDe's settings.
+//
+//	w, err := orc.NewWriter(f, schema, orc.Options{Compression: "SNAPPY"})
+//	...
+//	err = w.Write(batch) // as often as needed
+//	...
+//	err = w.Close() // last stripe, metadata, footer, postscript
+//
+// # What is written
+//
+// Types: boolean, tinyint, smallint, int, bigint, float, double,
+// decimal(p,s) up to 38 digits, string, char(n), varchar(n), date,
+// timestamp (nanoseconds), binary, and array, map and struct nested to any
+// depth. Char and varchar lengths come from the field metadata "hive.type"
+// (e.g. "char(5)" or, on an enclosing field, "array<varchar(3)>"); without
+// it a column's type is derived from its Arrow type. Char values are cut and
+// padded with spaces to n characters and varchar values cut to n
+// characters, as Hive stores them.
+//
+// Encodings follow the ORC v1 specification: compression NONE, ZLIB (raw
+// deflate) or SNAPPY in independently compressed chunks of 256 KiB with
+// 3-byte headers; integer RLE version 2 (format 0.12) or 1 (format 0.11);
+// byte and boolean RLE; PRESENT streams at every level of nesting, written
+// only when the stripe holds a null, so an empty list or map is distinct
+// from a null one and the children of a null struct, list or map hold no
+// values; timestamps as seconds from 2015-01-01 plus encoded nanoseconds,
+// in UTC; decimals as zigzag base-128 varints with their scale in SECONDARY.
+//
+// Statistics, per row group (in the row index), per stripe (metadata) and
+// for the file (footer), are what readers that prune expect: counts exclude
+// nulls, hasNull is set; integer, double and decimal sums are left out when
+// they overflow (decimals past 38 digits); booleans record their true
+// count; timestamps record milliseconds (floored) in both the local and the
+// UTC fields (the writer's time zone is UTC) plus the sub-millisecond
+// nanoseconds; strings record minimum, maximum and total length, with
+// minimums and maximums longer than 1024 bytes stored as truncated lower and
+// upper bounds; lists and maps record child counts.
+//
+// The row index records, at each row group start, every stream's position
+// (chunk offset and offset in the chunk when compressed, then values to skip
+// in the open run), so readers can seek to and skip row groups.
+//
+// A stripe is written once the column data buffered for it, held
+// compressed, reaches StripeSizeBytes (checked more often as the stripe
+// fills, at most every 4,096 rows), so memory stays bounded by about one
+// stripe plus the open compression chunks (256 KiB per stream at most).
+//
+// # Notes
+//
+// Not implemented: bloom filters (BloomFilterColumns must name columns but
+// no filter is written; BloomFilterFalsePositiveProbability is ignored),
+// dictionary encoding of strings (DictionaryKeyThreshold is checked and
+// ignored; strings are always DIRECT), and RLE v2's PATCHED_BASE
+// sub-encoding (an optional size optimisation; SHORT_REPEAT, DIRECT and
+// DELTA are used). Files are therefore somewhat larger than ORC Java's for
+// low-cardinality strings and outlier-heavy integers, and read the same.
+//
+// A timestamp strictly between one second before the epoch and the epoch
+// whose fraction exceeds 999,999 ns (1969-12-31T23:59:59.001 to .999999999)
+// cannot be represented in ORC: readers take one second off negative seconds
+// with such fractions (ORC-763), and this writer, like ORC Java and C++,
+// stores those values with seconds truncated toward zero, so they read back
+// one second late. Every other pre-1970 timestamp reads back exactly.
+//
+// The footer names no writer (there is no registered writer code for this
+// project); readers then apply ORC Java's writer-version-6 semantics, which
+// this writer follows (UTC timestamp statistics). The calendar is recorded
+// as proleptic Gregorian, as Arrow's dates are.
+package orc

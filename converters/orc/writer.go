@@ -1,0 +1,449 @@
+package orc
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// hiveTypeKey is the field metadata key holding a column's Hive type.
+const hiveTypeKey = "hive.type"
+
+// checkRows is the most rows written between two checks of the stripe
+// size; fewer are written as the stripe nears its size, so that it
+// overshoots by little (see chunkRows).
+const checkRows = 4096
+
+// ErrClosed is returned by Write after Close.
+var ErrClosed = errors.New("orc: writer is closed")
+
+// Writer writes Arrow record batches as one ORC file. It is not safe for
+// concurrent use.
+type Writer struct {
+	w      io.Writer
+	set    settings
+	schema *arrow.Schema
+	codec  *codec
+	cols   []*column // by column id; cols[0] is the root struct
+	types  []typeInfo
+
+	offset     uint64 // bytes written so far
+	groupOpen  bool
+	groupRows  int
+	stripeRows int
+	rows       uint64
+	stripes    []stripeInfo
+	metadata   []byte // encoded Metadata: one StripeStatistics per stripe
+	stats      [][]byte
+	err        error // sticky: the first write error
+	closed     bool
+}
+
+// NewWriter starts an ORC file on w for record batches of the given schema.
+// It writes the file header at once. Each field's Hive type is read from its
+// "hive.type" metadata when present (for char and varchar lengths) and
+// derived from its Arrow type otherwise.
+func NewWriter(w io.Writer, schema *arrow.Schema, opts Options) (*Writer, error) {
+	set, err := opts.settings()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range opts.BloomFilterColumns {
+		if len(schema.FieldIndices(name)) == 0 {
+			return nil, fmt.Errorf("orc: options: BloomFilterColumns: no column %q", name)
+		}
+	}
+	c, err := newCodec(set.compression)
+	if err != nil {
+		return nil, err
+	}
+	wr := &Writer{w: w, set: set, schema: schema, codec: c}
+	root := wr.addColumn(kindStruct)
+	root.root = true
+	for _, f := range schema.Fields() {
+		child, err := wr.build(f, nil)
+		if err != nil {
+			return nil, err
+		}
+		root.children = append(root.children, child)
+		wr.types[0].subtypes = append(wr.types[0].subtypes, uint64(child.id))
+		wr.types[0].fieldNames = append(wr.types[0].fieldNames, f.Name)
+	}
+	if err := wr.emit([]byte("ORC")); err != nil {
+		return nil, err
+	}
+	return wr, nil
+}
+
+func (w *Writer) addColumn(kind int) *column {
+	c := newColumn(len(w.cols), kind, w.codec, compressionBlockSize, w.set.v2)
+	w.cols = append(w.cols, c)
+	w.types = append(w.types, typeInfo{kind: kind})
+	return c
+}
+
+// build adds the column (and its children, in pre-order) for an Arrow field.
+// ht is the field's Hive type from an enclosing field's metadata, if any; the
+// field's own metadata takes precedence.
+func (w *Writer) build(f arrow.Field, ht *hiveType) (*column, error) {
+	if i := f.Metadata.FindKey(hiveTypeKey); i >= 0 {
+		t, err := parseHiveType(f.Metadata.Values()[i])
+		if err != nil {
+			return nil, fmt.Errorf("orc: field %q: %w", f.Name, err)
+		}
+		ht = t
+	}
+	kind, err := orcKind(f.Type, ht)
+	if err != nil {
+		return nil, fmt.Errorf("orc: field %q: %w", f.Name, err)
+	}
+	c := w.addColumn(kind)
+	t := &w.types[c.id]
+	switch dt := f.Type.(type) {
+	case *arrow.Decimal128Type:
+		c.scale = dt.Scale
+		t.precision, t.scale = int(dt.Precision), int(dt.Scale)
+	case *arrow.TimestampType:
+		c.unit = dt.Unit
+	}
+	if kind == kindChar || kind == kindVarchar {
+		c.maxLen = ht.params[0]
+		t.maxLength = c.maxLen
+	}
+	var fields []arrow.Field
+	switch dt := f.Type.(type) {
+	case *arrow.MapType:
+		fields = []arrow.Field{dt.KeyField(), dt.ItemField()}
+	case *arrow.ListType:
+		fields = []arrow.Field{dt.ElemField()}
+	case *arrow.StructType:
+		fields = dt.Fields()
+	}
+	for k, cf := range fields {
+		var cht *hiveType
+		if ht != nil {
+			cht = ht.children[k]
+		}
+		child, err := w.build(cf, cht)
+		if err != nil {
+			return nil, err
+		}
+		c.children = append(c.children, child)
+		t := &w.types[c.id] // w.types may have grown
+		t.subtypes = append(t.subtypes, uint64(child.id))
+		if kind == kindStruct {
+			t.fieldNames = append(t.fieldNames, cf.Name)
+		}
+	}
+	return c, nil
+}
+
+// orcKind maps an Arrow type, checked against its Hive type when known, to
+// an ORC type kind.
+func orcKind(dt arrow.DataType, ht *hiveType) (int, error) {
+	var kind int
+	var hive []string
+	switch t := dt.(type) {
+	case *arrow.BooleanType:
+		kind, hive = kindBoolean, []string{"boolean"}
+	case *arrow.Int8Type:
+		kind, hive = kindByte, []string{"tinyint"}
+	case *arrow.Int16Type:
+		kind, hive = kindShort, []string{"smallint"}
+	case *arrow.Int32Type:
+		kind, hive = kindInt, []string{"int", "integer"}
+	case *arrow.Int64Type:
+		kind, hive = kindLong, []string{"bigint"}
+	case *arrow.Float32Type:
+		kind, hive = kindFloat, []string{"float"}
+	case *arrow.Float64Type:
+		kind, hive = kindDouble, []string{"double"}
+	case *arrow.Decimal128Type:
+		if t.Precision < 1 || t.Precision > 38 || t.Scale < 0 || t.Scale > t.Precision {
+			return 0, fmt.Errorf("decimal(%d,%d) is outside ORC's decimal(1..38, 0..precision)", t.Precision, t.Scale)
+		}
+		kind, hive = kindDecimal, []string{"decimal"}
+	case *arrow.StringType:
+		kind, hive = kindString, []string{"string", "char", "varchar"}
+	case *arrow.BinaryType:
+		kind, hive = kindBinary, []string{"binary"}
+	case *arrow.Date32Type:
+		kind, hive = kindDate, []string{"date"}
+	case *arrow.TimestampType:
+		kind, hive = kindTimestamp, []string{"timestamp"}
+	case *arrow.ListType:
+		kind, hive = kindList, []string{"array"}
+	case *arrow.MapType:
+		kind, hive = kindMap, []string{"map"}
+	case *arrow.StructType:
+		kind, hive = kindStruct, []string{"struct"}
+	default:
+		return 0, fmt.Errorf("Arrow type %s has no ORC mapping", dt)
+	}
+	if ht == nil {
+		return kind, nil
+	}
+	ok := false
+	for _, h := range hive {
+		ok = ok || ht.name == h
+	}
+	if !ok {
+		return 0, fmt.Errorf("hive.type %s does not match Arrow type %s", ht.name, dt)
+	}
+	switch ht.name {
+	case "char", "varchar":
+		if len(ht.params) != 1 || ht.params[0] < 1 {
+			return 0, fmt.Errorf("hive.type %s needs one positive length", ht.name)
+		}
+		if ht.name == "char" {
+			return kindChar, nil
+		}
+		return kindVarchar, nil
+	case "array":
+		if len(ht.children) != 1 {
+			return 0, fmt.Errorf("hive.type array needs one element type")
+		}
+	case "map":
+		if len(ht.children) != 2 {
+			return 0, fmt.Errorf("hive.type map needs a key and a value type")
+		}
+	case "struct":
+		if n := dt.(*arrow.StructType).NumFields(); len(ht.children) != n {
+			return 0, fmt.Errorf("hive.type struct has %d fields, Arrow %d", len(ht.children), n)
+		}
+	}
+	return kind, nil
+}
+
+// Write adds a record batch's rows to the file. The batch must have the
+// writer's schema (field types; metadata may differ). Stripes are written to
+// the underlying writer as they fill.
+func (w *Writer) Write(rec arrow.RecordBatch) error {
+	if w.closed {
+		return ErrClosed
+	}
+	if w.err != nil {
+		return w.err
+	}
+	if err := w.checkSchema(rec.Schema()); err != nil {
+		return err
+	}
+	n := int(rec.NumRows())
+	root := w.cols[0]
+	for start := 0; start < n; {
+		chunk := min(n-start, w.chunkRows())
+		if w.set.stride > 0 {
+			chunk = min(chunk, w.set.stride-w.groupRows)
+		}
+		if !w.groupOpen {
+			w.openGroup()
+		}
+		for i, c := range root.children {
+			c.write(rec.Column(i), start, start+chunk)
+		}
+		root.group.count += uint64(chunk)
+		start += chunk
+		w.groupRows += chunk
+		w.stripeRows += chunk
+		if w.set.stride > 0 && w.groupRows == w.set.stride {
+			w.closeGroup()
+		}
+		if w.bufferedSize() >= w.set.stripeSize {
+			if err := w.flushStripe(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// chunkRows is how many rows to write before checking the stripe size
+// again: about an eighth of the room left in the stripe, at the stripe's
+// bytes per row so far, between 64 and checkRows.
+func (w *Writer) chunkRows() int {
+	if w.stripeRows == 0 {
+		return 64
+	}
+	buffered := w.bufferedSize()
+	perRow := max(1, buffered/int64(w.stripeRows))
+	room := max(0, w.set.stripeSize-buffered)
+	return int(min(max(room/perRow/8, 64), checkRows))
+}
+
+func (w *Writer) checkSchema(s *arrow.Schema) error {
+	if s.NumFields() != w.schema.NumFields() {
+		return fmt.Errorf("orc: batch has %d columns, the writer's schema %d", s.NumFields(), w.schema.NumFields())
+	}
+	for i, f := range s.Fields() {
+		want := w.schema.Field(i)
+		if f.Name != want.Name || !arrow.TypeEqual(f.Type, want.Type) {
+			return fmt.Errorf("orc: batch column %d is %s %s, want %s %s", i, f.Name, f.Type, want.Name, want.Type)
+		}
+	}
+	return nil
+}
+
+func (w *Writer) openGroup() {
+	if w.set.stride > 0 {
+		for _, c := range w.cols {
+			c.recordPositions()
+		}
+	}
+	w.groupOpen = true
+}
+
+func (w *Writer) closeGroup() {
+	for _, c := range w.cols {
+		c.closeGroup(w.set.stride > 0)
+	}
+	w.groupOpen = false
+	w.groupRows = 0
+}
+
+// bufferedSize is the number of bytes the open stripe holds.
+func (w *Writer) bufferedSize() int64 {
+	n := 0
+	for _, c := range w.cols {
+		n += c.size()
+	}
+	return int64(n)
+}
+
+// emit writes p to the file.
+func (w *Writer) emit(p []byte) error {
+	if _, err := w.w.Write(p); err != nil {
+		w.err = fmt.Errorf("orc: write: %w", err)
+		return w.err
+	}
+	w.offset += uint64(len(p))
+	return nil
+}
+
+// flushStripe writes the open stripe: its row index, its data streams and
+// its footer.
+func (w *Writer) flushStripe() error {
+	if w.groupOpen {
+		w.closeGroup()
+	}
+	var streams []streamInfo
+	var index [][]byte
+	var indexLen, dataLen uint64
+	if w.set.stride > 0 {
+		for _, c := range w.cols {
+			b := compressBlob(w.codec, compressionBlockSize, c.rowIndex())
+			index = append(index, b)
+			streams = append(streams, streamInfo{streamRowIndex, c.id, uint64(len(b))})
+			indexLen += uint64(len(b))
+		}
+	}
+	var data [][]byte
+	encodings := make([]columnEncoding, len(w.cols))
+	for i, c := range w.cols {
+		c.finish()
+		for _, s := range c.streams() {
+			b := s.s.bytes()
+			data = append(data, b)
+			streams = append(streams, streamInfo{s.kind, c.id, uint64(len(b))})
+			dataLen += uint64(len(b))
+		}
+		encodings[i] = c.encoding()
+	}
+	foot := compressBlob(w.codec, compressionBlockSize, encodeStripeFooter(streams, encodings))
+	total := indexLen + dataLen + uint64(len(foot))
+	if err := w.pad(total); err != nil {
+		return err
+	}
+	info := stripeInfo{offset: w.offset, indexLength: indexLen, dataLength: dataLen,
+		footerLength: uint64(len(foot)), rows: uint64(w.stripeRows)}
+	for _, parts := range [][][]byte{index, data, {foot}} {
+		for _, p := range parts {
+			if err := w.emit(p); err != nil {
+				return err
+			}
+		}
+	}
+	w.stripes = append(w.stripes, info)
+	colStats := make([][]byte, len(w.cols))
+	for i, c := range w.cols {
+		colStats[i] = c.stripe.encode(nil, c.kind, int(c.scale))
+		c.file.merge(&c.stripe, c.kind)
+		c.reset()
+	}
+	w.metadata = encodeStripeStatistics(w.metadata, colStats)
+	w.rows += uint64(w.stripeRows)
+	w.stripeRows = 0
+	return nil
+}
+
+// pad writes zeros up to the next block boundary when padding is on, the
+// stripe would straddle the boundary, and the space left is within the
+// padding tolerance.
+func (w *Writer) pad(stripeLen uint64) error {
+	if !w.set.padding {
+		return nil
+	}
+	block := uint64(w.set.blockSize)
+	left := block - w.offset%block
+	if stripeLen <= left || float64(left) > w.set.tolerance*float64(w.set.stripeSize) {
+		return nil
+	}
+	zeros := make([]byte, min(left, 1<<20))
+	for left > 0 {
+		n := min(left, uint64(len(zeros)))
+		if err := w.emit(zeros[:n]); err != nil {
+			return err
+		}
+		left -= n
+	}
+	return nil
+}
+
+// Close writes the last stripe and the file tail (metadata, footer,
+// postscript). It does not close the underlying writer. Closing twice is a
+// no-op.
+func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	if w.err != nil {
+		return w.err
+	}
+	if w.stripeRows > 0 {
+		if err := w.flushStripe(); err != nil {
+			return err
+		}
+	}
+	contentLength := w.offset
+	meta := compressBlob(w.codec, compressionBlockSize, w.metadata)
+	stats := make([][]byte, len(w.cols))
+	for i, c := range w.cols {
+		stats[i] = c.file.encode(nil, c.kind, int(c.scale))
+	}
+	foot := compressBlob(w.codec, compressionBlockSize, encodeFooter(&footer{
+		contentLength: contentLength,
+		stripes:       w.stripes,
+		types:         w.types,
+		rows:          w.rows,
+		stats:         stats,
+		stride:        w.set.stride,
+	}))
+	ps := encodePostScript(&postScript{
+		footerLength:   uint64(len(foot)),
+		compression:    w.set.compression,
+		blockSize:      compressionBlockSize,
+		version:        w.set.version,
+		metadataLength: uint64(len(meta)),
+	})
+	if len(ps) > 255 {
+		return fmt.Errorf("orc: postscript of %d bytes exceeds 255", len(ps))
+	}
+	for _, p := range [][]byte{meta, foot, ps, {byte(len(ps))}} {
+		if err := w.emit(p); err != nil {
+			return err
+		}
+	}
+	return nil
+}
