@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -10,6 +11,11 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
 
 	"github.com/wasmhose/wasmhose/converters/schema"
 	"github.com/wasmhose/wasmhose/host/api"
@@ -38,6 +44,33 @@ func glueAPI(cfg config.Config) (api.Service, *schema.Registry, error) {
 		svc.Auth = v
 	}
 	return svc, reg, nil
+}
+
+// catalogSource is where format conversion reads table schemas: the local
+// registry (read directly: it is cheap and always current), or, with
+// catalog.source glue, AWS Glue through the SDK behind a cache.
+func catalogSource(ctx context.Context, cfg config.Config, reg *schema.Registry) (schema.Source, error) {
+	if cfg.Catalog.Source != config.CatalogGlue {
+		return reg, nil
+	}
+	region := cfg.Catalog.Region
+	if region == "" {
+		region = cfg.Region
+	}
+	opts := []func(*awsconfig.LoadOptions) error{awsconfig.WithRegion(region)}
+	if cfg.Catalog.AccessKeyID != "" {
+		opts = append(opts, awsconfig.WithCredentialsProvider(credentials.NewStaticCredentialsProvider(cfg.Catalog.AccessKeyID, cfg.Catalog.SecretAccessKey, "")))
+	}
+	ac, err := awsconfig.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("AWS configuration for Glue: %w", err)
+	}
+	client := glue.NewFromConfig(ac, func(o *glue.Options) {
+		if cfg.Catalog.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Catalog.Endpoint)
+		}
+	})
+	return schema.NewCached(schema.NewGlueSource(client), cfg.Catalog.CacheTTL, nil), nil
 }
 
 // schemaHelp is the help of `wasmhose schema`.

@@ -21,6 +21,7 @@ import (
 
 	"github.com/wasmhose/wasmhose/host/api"
 	"github.com/wasmhose/wasmhose/host/config"
+	"github.com/wasmhose/wasmhose/host/convert"
 	"github.com/wasmhose/wasmhose/host/console"
 	"github.com/wasmhose/wasmhose/host/metrics"
 	"github.com/wasmhose/wasmhose/host/objstore"
@@ -121,6 +122,14 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		return err
 	}
 	defer plugs.Close(context.Background()) // after the service: deferred calls run last-in first-out
+	glue, reg, err := glueAPI(cfg) // the Glue Data Catalog (AWSGlue.* targets) on the same listener
+	if err != nil {
+		return fmt.Errorf("schema registry: %w", err)
+	}
+	tables, err := catalogSource(ctx, cfg, reg) // where format conversion reads table schemas
+	if err != nil {
+		return fmt.Errorf("catalog: %w", err)
+	}
 	svc, err := service.New(service.Options{
 		DataDir:    cfg.DataDir,
 		Region:     cfg.Region,
@@ -130,6 +139,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		Log:        wal.Options{SegmentBytes: cfg.WAL.SegmentBytes, NoSync: cfg.WAL.NoSync},
 		Workers:    cfg.Delivery.Workers,
 		Transforms: plugs,
+		Converters: convert.New(convert.Options{Source: tables}),
 
 		MaxPendingBytes: int64(cfg.Delivery.MaxPendingMB) << 20,
 	})
@@ -150,11 +160,6 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 	if err != nil {
 		_ = svc.Close(context.Background())
 		return err
-	}
-	glue, _, err := glueAPI(cfg) // the Glue Data Catalog (AWSGlue.* targets) on the same listener
-	if err != nil {
-		_ = svc.Close(context.Background())
-		return fmt.Errorf("schema registry: %w", err)
 	}
 	opts.Services = append(opts.Services, glue)
 	srv := api.New(svc, opts)

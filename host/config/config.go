@@ -51,6 +51,8 @@ type Config struct {
 	TLS TLS `yaml:"tls"`
 	// Public is the opt-in public endpoint (unsigned POST routes for web pages).
 	Public Public `yaml:"public"`
+	// Catalog is where format conversion reads table schemas.
+	Catalog Catalog `yaml:"catalog"`
 }
 
 // Auth modes.
@@ -229,6 +231,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.Auth.validate()...)
 	errs = append(errs, c.validateSecurity()...)
+	errs = append(errs, c.Catalog.validate()...)
 	return errors.Join(errs...)
 }
 

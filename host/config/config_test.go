@@ -186,6 +186,8 @@ func TestValidate(t *testing.T) {
 			expErr: []string{`logLevel: "verbose" must be debug, info, warn or error`}},
 		{name: "every logLevel", mutate: func(c *config.Config) { c.LogLevel = "warn" }},
 		{name: "unknown store", mutate: func(c *config.Config) { c.Store = "gcs" }, expErr: []string{`store: "gcs" must be local or s3`}},
+		{name: "catalog source", mutate: func(c *config.Config) { c.Catalog.Source = "hive" }, expErr: []string{`catalog.source: "hive" must be local or glue`}},
+		{name: "catalog keys", mutate: func(c *config.Config) { c.Catalog.AccessKeyID = "AKID" }, expErr: []string{"catalog: accessKeyId and secretAccessKey go together"}},
 		{name: "s3 with the default credential chain", mutate: func(c *config.Config) { c.Store = "s3" }},
 		{name: "s3 with both keys", mutate: func(c *config.Config) {
 			c.Store = "s3"
@@ -339,6 +341,7 @@ func TestFullYAML(t *testing.T) {
 			{AccessKeyID: "AKIDPRODUCER", SecretAccessKey: "producer-secret"},
 			{AccessKeyID: "AKIDADMIN", SecretAccessKey: "admin-secret"},
 		}},
+		Catalog: config.Catalog{Source: "glue", Endpoint: "http://127.0.0.1:4573", Region: "eu-west-1", CacheTTL: 10 * time.Second},
 	}
 	if !reflect.DeepEqual(c, exp) {
 		t.Fatalf("full.yaml = %+v\nwant        %+v", c, exp)
