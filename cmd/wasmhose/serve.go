@@ -128,6 +128,8 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		Transforms: plugs,
 
 		MaxPendingBytes: int64(cfg.Delivery.MaxPendingMB) << 20,
+		MaxMemoryBytes:  int64(cfg.Delivery.MaxMemoryMB) << 20,
+		Retention:       retention(cfg.Delivery.Retention),
 	})
 	if err != nil {
 		return err
@@ -234,4 +236,13 @@ func isLoopback(listen string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// retention maps delivery.retention to deliver's: 0 in the file means keep
+// records until delivered, which deliver spells as a negative period.
+func retention(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

@@ -115,6 +115,16 @@ type Delivery struct {
 	// PutRecordBatch fails the records one by one, as Firehose throttles,
 	// instead of making producers wait.
 	MaxPendingMB int `yaml:"maxPendingMB"`
+	// MaxMemoryMB bounds the same across all streams together (default
+	// 1024), so many streams cannot together exhaust memory; past it puts
+	// to any stream are throttled the same way. 0: no bound.
+	MaxMemoryMB int `yaml:"maxMemoryMB"`
+	// Retention is how long records wait for a destination that keeps
+	// failing (default 24h, as Firehose keeps DirectPut data). After it,
+	// they are discarded, as Firehose does, but never silently: an
+	// S3.RetentionExpired entry in the error log and the service log, and
+	// wasmhose_expired_records_total. 0 keeps them until delivered.
+	Retention time.Duration `yaml:"retention"`
 }
 
 // Default returns the embedded defaults.
@@ -127,7 +137,7 @@ func Default() Config {
 		LogLevel:  "info",
 		Store:     "local",
 		WAL:       WAL{SegmentBytes: 64 << 20},
-		Delivery:  Delivery{Workers: 2, MaxPendingMB: 256},
+		Delivery:  Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour},
 		Auth:      Auth{Mode: AuthDev, ClockSkew: 5 * time.Minute},
 	}
 }
@@ -213,6 +223,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Delivery.MaxPendingMB < 0 {
 		errs = append(errs, fmt.Errorf("delivery.maxPendingMB: %d must not be negative (0: no bound)", c.Delivery.MaxPendingMB))
+	}
+	if c.Delivery.MaxMemoryMB < 0 {
+		errs = append(errs, fmt.Errorf("delivery.maxMemoryMB: %d must not be negative (0: no bound)", c.Delivery.MaxMemoryMB))
+	}
+	if c.Delivery.Retention < 0 || c.Delivery.Retention > 0 && c.Delivery.Retention < time.Minute {
+		errs = append(errs, fmt.Errorf("delivery.retention: %s must be at least 1m (0: keep records until delivered)", c.Delivery.Retention))
 	}
 	errs = append(errs, c.Auth.validate()...)
 	return errors.Join(errs...)

@@ -59,6 +59,12 @@ type Options struct {
 	// MaxPendingBytes bounds each stream's records accepted but not yet
 	// stored; past it puts are throttled (see deliver.Options). 0: no bound.
 	MaxPendingBytes int64
+	// MaxMemoryBytes bounds the same across all streams together (see
+	// deliver.Budget). 0: no bound.
+	MaxMemoryBytes int64
+	// Retention is how long records wait for a failing destination before
+	// they are discarded, loudly (see deliver.Options; default 24 h).
+	Retention time.Duration
 }
 
 // entry is a stream and its pipeline (nil until ACTIVE).
@@ -79,6 +85,9 @@ type Service struct {
 	streams map[string]*entry
 	bg      sync.WaitGroup
 	closing bool
+
+	// memory is the budget every pipeline shares (Options.MaxMemoryBytes).
+	memory *deliver.Budget
 
 	// bgCtx bounds background work (deletions); Close cancels it when its
 	// own context ends.
@@ -111,7 +120,7 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := &Service{opts: opts, reg: reg, streams: map[string]*entry{}}
+	svc := &Service{opts: opts, reg: reg, streams: map[string]*entry{}, memory: deliver.NewBudget(opts.MaxMemoryBytes)}
 	svc.bgCtx, svc.bgCancel = context.WithCancel(context.Background())
 	stored, err := reg.Load()
 	if err != nil {
@@ -160,6 +169,8 @@ func (svc *Service) openPipeline(s *stream.Stream) (*deliver.Pipeline, error) {
 		LogsDir:         filepath.Join(svc.opts.DataDir, "logs"),
 		Transforms:      svc.opts.Transforms,
 		MaxPendingBytes: svc.opts.MaxPendingBytes,
+		Memory:          svc.memory,
+		Retention:       svc.opts.Retention,
 	})
 }
 
