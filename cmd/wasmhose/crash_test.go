@@ -37,10 +37,12 @@ type child struct {
 	addr string
 }
 
-func startChild(t *testing.T, dataDir string) *child {
+// startChild starts `serve` on an ephemeral port in a child process; extra
+// are more serve flags (no spaces inside one).
+func startChild(t *testing.T, dataDir string, extra ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "WASMHOSE_TEST_RUN=serve --listen 127.0.0.1:0 --data-dir "+dataDir)
+	cmd.Env = append(os.Environ(), "WASMHOSE_TEST_RUN=serve --listen 127.0.0.1:0 --data-dir "+dataDir+" "+strings.Join(extra, " "))
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

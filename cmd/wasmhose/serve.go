@@ -194,7 +194,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 	if err := hs.Shutdown(sctx); err != nil {
 		logger.Warn("http shutdown", "err", err)
 	}
-	dctx, dcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	dctx, dcancel := context.WithTimeout(context.Background(), cfg.Delivery.DrainTimeout)
 	defer dcancel()
 	if err := svc.Close(dctx); err != nil {
 		logger.Error("delivery shutdown incomplete; undelivered records stay in the write-ahead log", "err", err)

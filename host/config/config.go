@@ -125,6 +125,10 @@ type Delivery struct {
 	// S3.RetentionExpired entry in the error log and the service log, and
 	// wasmhose_expired_records_total. 0 keeps them until delivered.
 	Retention time.Duration `yaml:"retention"`
+	// DrainTimeout is how long SIGTERM waits for buffers to be flushed and
+	// uploads to finish (default 60s); what is not stored by then stays in
+	// the write-ahead log for the next start.
+	DrainTimeout time.Duration `yaml:"drainTimeout"`
 }
 
 // Default returns the embedded defaults.
@@ -137,7 +141,7 @@ func Default() Config {
 		LogLevel:  "info",
 		Store:     "local",
 		WAL:       WAL{SegmentBytes: 64 << 20},
-		Delivery:  Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour},
+		Delivery:  Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:      Auth{Mode: AuthDev, ClockSkew: 5 * time.Minute},
 	}
 }
@@ -229,6 +233,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Delivery.Retention < 0 || c.Delivery.Retention > 0 && c.Delivery.Retention < time.Minute {
 		errs = append(errs, fmt.Errorf("delivery.retention: %s must be at least 1m (0: keep records until delivered)", c.Delivery.Retention))
+	}
+	if c.Delivery.DrainTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("delivery.drainTimeout: %s must be at least 1s", c.Delivery.DrainTimeout))
 	}
 	errs = append(errs, c.Auth.validate()...)
 	return errors.Join(errs...)
