@@ -46,6 +46,11 @@ var importRules = []struct {
 	{"host/metrics", "host/...", nil},
 	{"host/console", "host/service/...", nil},
 	{"host/pluginstore", "host/...", []string{"host/stream", "host/apierror", "host/prefix"}},
+	// Fault injection is test machinery: no production package uses it.
+	{"cmd/...", "host/fault/...", nil},
+	{"host/service", "host/fault/...", nil},
+	{"host/deliver", "host/fault/...", nil},
+	{"host/api", "host/fault/...", nil},
 	{"converters/...", "runtime/...", nil},
 	{"plugins/...", "cmd/...", nil},
 }
