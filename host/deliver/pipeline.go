@@ -522,7 +522,7 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 		}
 		return
 	}
-	var dataObjs, errObjs int64
+	var dataObjs, errObjs, expObjs, expRecs int64
 	stored := records
 	for _, o := range objs {
 		switch p.store(ctx, st, o, b.Oldest) {
@@ -532,6 +532,8 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 			if !o.errorOutput {
 				stored = 0
 			}
+			expObjs++
+			expRecs += int64(o.records)
 			continue
 		}
 		if o.errorOutput {
@@ -555,6 +557,8 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 	p.deliveredRecords.Add(int64(stored))
 	p.deliveredBytes.Add(int64(bytes))
 	p.deliveredObjects.Add(dataObjs)
+	p.expiredObjects.Add(expObjs)
+	p.expiredRecords.Add(expRecs)
 }
 
 // storeResult is how store ended.
@@ -615,10 +619,9 @@ func (b *backoff) wait() time.Duration {
 
 // expire gives up on an object whose records outlived the retention
 // period, loudly: the service log, the console, the stream's error log and
-// the expired counters all say so.
+// the expired counters (moved by deliver, with the acknowledgement) all say
+// so.
 func (p *Pipeline) expire(st *settings, o object, oldest time.Time, attempts int, code string, err error) {
-	p.expiredRecords.Add(int64(o.records))
-	p.expiredObjects.Add(1)
 	msg := fmt.Sprintf("%d records discarded: not delivered within the retention period of %s (oldest arrived %s) after %d attempts; last error %s: %v",
 		o.records, p.opts.Retention, oldest.UTC().Format(time.RFC3339), attempts, code, err)
 	p.reportError(st, ErrorEvent{Time: p.opts.Now(), ErrorCode: errorCodeExpired, Message: msg, Key: o.key, Attempt: attempts})
