@@ -229,7 +229,11 @@ func TestSoak(t *testing.T) {
 		}
 		return out >= in
 	})
-	if int64(in) != acked.Load() || out != in {
+	// Incoming may exceed acknowledged: the SDK resends a call whose answer
+	// it did not get (a timeout, a reset connection), and the server has
+	// then accepted the records twice. Delivered must equal incoming.
+	if int64(in) < acked.Load() || out != in {
 		t.Fatalf("acknowledged %d, incoming %.0f, delivered %.0f", acked.Load(), in, out)
 	}
+	t.Logf("acknowledged %d, incoming %.0f (%d resent by the SDK), delivered %.0f", acked.Load(), in, int64(in)-acked.Load(), out)
 }
