@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"context"
@@ -37,6 +36,52 @@ func TestMain(m *testing.M) {
 type child struct {
 	cmd  *exec.Cmd
 	addr string
+	out  *childOutput
+}
+
+// childOutput reads a child server's stderr line by line: it passes the
+// address of the "wasmhose serving" line on, and keeps the lines that are
+// not the service's JSON log (a race report, a panic) to show if the
+// child exits badly.
+type childOutput struct {
+	addrc chan string
+	mu    sync.Mutex
+	part  []byte
+	other []string
+	sent  bool
+}
+
+// Write implements io.Writer; exec.Cmd copies the child's stderr into it,
+// and Wait returns only once the copy is done.
+func (o *childOutput) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.part = append(o.part, p...)
+	for {
+		i := bytes.IndexByte(o.part, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		line := o.part[:i]
+		var l struct{ Msg, Addr string }
+		switch {
+		case json.Unmarshal(line, &l) != nil:
+			if len(o.other) < 400 {
+				o.other = append(o.other, string(line))
+			}
+		case l.Msg == "wasmhose serving" && !o.sent:
+			o.addrc <- l.Addr
+			o.sent = true
+		}
+		o.part = o.part[i+1:]
+	}
+}
+
+// unexpected returns the child's stderr lines that were not its JSON log.
+func (o *childOutput) unexpected() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return strings.Join(o.other, "\n")
 }
 
 // startChild starts `serve` on an ephemeral port in a child process; extra
@@ -45,33 +90,18 @@ func startChild(t *testing.T, dataDir string, extra ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "WASMHOSE_TEST_RUN=serve --listen 127.0.0.1:0 --data-dir "+dataDir+" "+strings.Join(extra, " "))
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := &childOutput{addrc: make(chan string, 1)}
+	cmd.Stderr = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addrc := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		sent := false
-		for sc.Scan() {
-			var line struct {
-				Msg, Addr string
-			}
-			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "wasmhose serving" && !sent {
-				addrc <- line.Addr
-				sent = true
-			}
-		}
-	}()
 	select {
-	case addr := <-addrc:
-		return &child{cmd: cmd, addr: addr}
+	case addr := <-out.addrc:
+		return &child{cmd: cmd, addr: addr, out: out}
 	case <-time.After(60 * time.Second):
 		_ = cmd.Process.Kill()
-		t.Fatal("child server did not start")
+		_ = cmd.Wait()
+		t.Fatalf("child server did not start\n%s", out.unexpected())
 		return nil
 	}
 }
@@ -80,7 +110,7 @@ func (c *child) kill() { _ = c.cmd.Process.Signal(syscall.SIGKILL); _ = c.cmd.Wa
 func (c *child) term(t *testing.T) {
 	_ = c.cmd.Process.Signal(syscall.SIGTERM)
 	if err := c.cmd.Wait(); err != nil {
-		t.Errorf("server exited with %v after SIGTERM", err)
+		t.Errorf("server exited with %v after SIGTERM\n%s", err, c.out.unexpected())
 	}
 }
 

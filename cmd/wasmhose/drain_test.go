@@ -40,7 +40,7 @@ func (c *child) waitExit(t *testing.T, limit time.Duration) {
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("server exited with %v after SIGTERM", err)
+			t.Fatalf("server exited with %v after SIGTERM\n%s", err, c.out.unexpected())
 		}
 	case <-time.After(limit):
 		_ = c.cmd.Process.Kill()

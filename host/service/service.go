@@ -376,11 +376,12 @@ func (svc *Service) logDir(s *stream.Stream) string {
 // svc.mu must be held.
 func (svc *Service) startDelete(e *entry, force bool) {
 	svc.bg.Add(1)
+	pipe := e.pipe // read under svc.mu
 	go func() {
 		defer svc.bg.Done()
 		ctx, cancel := context.WithTimeout(svc.bgCtx, 5*time.Minute)
 		defer cancel()
-		err := e.pipe.Destroy(ctx, force)
+		err := pipe.Destroy(ctx, force)
 		svc.mu.Lock()
 		defer svc.mu.Unlock()
 		if err != nil {
