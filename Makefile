@@ -8,7 +8,7 @@ LDFLAGS   := -X main.version=$(VERSION)
 # Pinned tool versions.
 VERSITYGW := github.com/versity/versitygw/cmd/versitygw@v1.8.0
 
-.PHONY: build run test test-short e2e bench check fmt vet tidy clean
+.PHONY: build run test test-short e2e bench soak crash check fmt vet tidy clean
 
 build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/wasmhose
@@ -35,6 +35,14 @@ e2e: build
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 2x ./host/... 
 	./scripts/bench.sh
+
+## soak: 10 minutes of mixed load on a server process; prints RSS, open files and goroutines (see BENCHMARKS.md)
+soak:
+	WASMHOSE_SOAK_DURATION=10m $(GO) test -count=1 -run '^TestSoak$$' -timeout 30m -v ./cmd/wasmhose
+
+## crash: the SIGKILL test with 50 kills; prints the duplicate rate (see BENCHMARKS.md)
+crash:
+	WASMHOSE_CRASH_ROUNDS=50 $(GO) test -count=1 -run '^TestCrashLosesNothingAcknowledged$$' -timeout 30m -v ./cmd/wasmhose
 
 check: fmt vet tidy sdk-go-check plugins-check
 	$(GO) build ./...

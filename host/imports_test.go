@@ -52,6 +52,11 @@ var importRules = []struct {
 	{"host/auth", "host/...", []string{"host/apierror"}},
 	// The public endpoint reaches streams through the service's Put only.
 	{"host/public", "host/...", []string{"host/apierror", "host/config"}},
+	// Fault injection is test machinery: no production package uses it.
+	{"cmd/...", "host/fault/...", nil},
+	{"host/service", "host/fault/...", nil},
+	{"host/deliver", "host/fault/...", nil},
+	{"host/api", "host/fault/...", nil},
 	{"converters/...", "runtime/...", nil},
 	{"plugins/...", "cmd/...", nil},
 }

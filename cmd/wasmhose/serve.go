@@ -142,6 +142,8 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		Converters: convert.New(convert.Options{Source: tables}),
 
 		MaxPendingBytes: int64(cfg.Delivery.MaxPendingMB) << 20,
+		MaxMemoryBytes:  int64(cfg.Delivery.MaxMemoryMB) << 20,
+		Retention:       retention(cfg.Delivery.Retention),
 	})
 	if err != nil {
 		return err
@@ -215,7 +217,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 			logger.Warn("public endpoint shutdown", "err", err)
 		}
 	}
-	dctx, dcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	dctx, dcancel := context.WithTimeout(context.Background(), cfg.Delivery.DrainTimeout)
 	defer dcancel()
 	if err := svc.Close(dctx); err != nil {
 		logger.Error("delivery shutdown incomplete; undelivered records stay in the write-ahead log", "err", err)
@@ -257,4 +259,13 @@ func isLoopback(listen string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// retention maps delivery.retention to deliver's: 0 in the file means keep
+// records until delivered, which deliver spells as a negative period.
+func retention(d time.Duration) time.Duration {
+	if d == 0 {
+		return -1
+	}
+	return d
 }

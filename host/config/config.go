@@ -129,6 +129,20 @@ type Delivery struct {
 	// PutRecordBatch fails the records one by one, as Firehose throttles,
 	// instead of making producers wait.
 	MaxPendingMB int `yaml:"maxPendingMB"`
+	// MaxMemoryMB bounds the same across all streams together (default
+	// 1024), so many streams cannot together exhaust memory; past it puts
+	// to any stream are throttled the same way. 0: no bound.
+	MaxMemoryMB int `yaml:"maxMemoryMB"`
+	// Retention is how long records wait for a destination that keeps
+	// failing (default 24h, as Firehose keeps DirectPut data). After it,
+	// they are discarded, as Firehose does, but never silently: an
+	// S3.RetentionExpired entry in the error log and the service log, and
+	// wasmhose_expired_records_total. 0 keeps them until delivered.
+	Retention time.Duration `yaml:"retention"`
+	// DrainTimeout is how long SIGTERM waits for buffers to be flushed and
+	// uploads to finish (default 60s); what is not stored by then stays in
+	// the write-ahead log for the next start.
+	DrainTimeout time.Duration `yaml:"drainTimeout"`
 }
 
 // Default returns the embedded defaults.
@@ -141,7 +155,7 @@ func Default() Config {
 		LogLevel:  "info",
 		Store:     "local",
 		WAL:       WAL{SegmentBytes: 64 << 20},
-		Delivery:  Delivery{Workers: 2, MaxPendingMB: 256},
+		Delivery:  Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:      Auth{Mode: AuthDev, ClockSkew: 5 * time.Minute},
 	}
 }
@@ -228,6 +242,15 @@ func (c *Config) Validate() error {
 	}
 	if c.Delivery.MaxPendingMB < 0 {
 		errs = append(errs, fmt.Errorf("delivery.maxPendingMB: %d must not be negative (0: no bound)", c.Delivery.MaxPendingMB))
+	}
+	if c.Delivery.MaxMemoryMB < 0 {
+		errs = append(errs, fmt.Errorf("delivery.maxMemoryMB: %d must not be negative (0: no bound)", c.Delivery.MaxMemoryMB))
+	}
+	if c.Delivery.Retention < 0 || c.Delivery.Retention > 0 && c.Delivery.Retention < time.Minute {
+		errs = append(errs, fmt.Errorf("delivery.retention: %s must be at least 1m (0: keep records until delivered)", c.Delivery.Retention))
+	}
+	if c.Delivery.DrainTimeout < time.Second {
+		errs = append(errs, fmt.Errorf("delivery.drainTimeout: %s must be at least 1s", c.Delivery.DrainTimeout))
 	}
 	errs = append(errs, c.Auth.validate()...)
 	errs = append(errs, c.validateSecurity()...)

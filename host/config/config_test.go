@@ -29,7 +29,7 @@ func TestDefaultValidates(t *testing.T) {
 		Listen: "127.0.0.1:4573", DataDir: "./wasmhose-data", Region: "us-east-1", AccountID: "000000000000",
 		LogLevel: "info", Store: "local",
 		WAL:      config.WAL{SegmentBytes: 64 << 20},
-		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256},
+		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:     config.Auth{Mode: "dev", ClockSkew: 5 * time.Minute},
 	}
 	if !reflect.DeepEqual(c, exp) {
@@ -44,7 +44,7 @@ func TestParse(t *testing.T) {
 		S3: config.S3{Endpoint: "http://127.0.0.1:7070", Region: "us-east-1", AccessKeyID: "ak", SecretAccessKey: "sk",
 			UsePathStyle: true, PartSizeBytes: 16777216},
 		WAL:      config.WAL{SegmentBytes: 67108864},
-		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256},
+		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:     config.Auth{Mode: "dev", ClockSkew: 5 * time.Minute},
 	}
 	partial := config.Default()
@@ -212,6 +212,11 @@ func TestValidate(t *testing.T) {
 		{name: "no workers", mutate: func(c *config.Config) { c.Delivery.Workers = 0 }, expErr: []string{"delivery.workers: 0 must be 1–64"}},
 		{name: "too many workers", mutate: func(c *config.Config) { c.Delivery.Workers = 65 }, expErr: []string{"delivery.workers: 65 must be 1–64"}},
 		{name: "64 workers", mutate: func(c *config.Config) { c.Delivery.Workers = 64 }},
+		{name: "negative memory budget", mutate: func(c *config.Config) { c.Delivery.MaxMemoryMB = -1 }, expErr: []string{"delivery.maxMemoryMB: -1 must not be negative (0: no bound)"}},
+		{name: "no memory budget", mutate: func(c *config.Config) { c.Delivery.MaxMemoryMB = 0 }},
+		{name: "retention too short", mutate: func(c *config.Config) { c.Delivery.Retention = time.Second }, expErr: []string{"delivery.retention: 1s must be at least 1m (0: keep records until delivered)"}},
+		{name: "retention off", mutate: func(c *config.Config) { c.Delivery.Retention = 0 }},
+		{name: "no drain time", mutate: func(c *config.Config) { c.Delivery.DrainTimeout = 0 }, expErr: []string{"delivery.drainTimeout: 0s must be at least 1s"}},
 		{name: "sigv4 with a key", mutate: func(c *config.Config) {
 			c.Auth.Mode = "sigv4"
 			c.Auth.Keys = []config.AuthKey{{AccessKeyID: "AKID", SecretAccessKey: "s"}}
@@ -247,6 +252,7 @@ func TestValidate(t *testing.T) {
 			"s3.partSizeBytes: 1024 is below S3's 5 MiB minimum",
 			"wal.segmentBytes: 10 must be at least 1 MiB",
 			"delivery.workers: -1 must be 1–64",
+			"delivery.drainTimeout: 0s must be at least 1s",
 			`auth.mode: "" must be dev or sigv4`,
 			"auth.clockSkew: 0s must be from 1s to 1h",
 		}},
@@ -336,7 +342,7 @@ func TestFullYAML(t *testing.T) {
 			PartSizeBytes:   8 << 20,
 		},
 		WAL:      config.WAL{SegmentBytes: 128 << 20, NoSync: true},
-		Delivery: config.Delivery{Workers: 8, MaxPendingMB: 256},
+		Delivery: config.Delivery{Workers: 8, MaxPendingMB: 256, MaxMemoryMB: 512, Retention: 6 * time.Hour, DrainTimeout: 90 * time.Second},
 		Auth: config.Auth{Mode: "sigv4", ClockSkew: 2 * time.Minute, Keys: []config.AuthKey{
 			{AccessKeyID: "AKIDPRODUCER", SecretAccessKey: "producer-secret"},
 			{AccessKeyID: "AKIDADMIN", SecretAccessKey: "admin-secret"},

@@ -148,6 +148,7 @@ func (p *Pipeline) convert(ctx context.Context, st *settings, recs []buffer.Reco
 		}
 		o.errorOutput = true
 		o.conv = convCounts{failedRecords: int64(len(res.Failed)), failedBytes: failedBytes}
+		o.records = len(docs)
 		objs = append(objs, o)
 	}
 	if res.Rows > 0 {
@@ -168,6 +169,7 @@ func (p *Pipeline) convert(ctx context.Context, st *settings, recs []buffer.Reco
 		o.body = body.Bytes()
 		o.opts = objstore.PutOptions{ContentType: "application/octet-stream", SSEKMSKeyID: st.kmsKeyID}
 		o.conv = convCounts{records: int64(res.Rows), bytes: int64(bytes)}
+		o.records = res.Rows
 		objs = append(objs, o)
 	}
 	return objs, res.Rows, bytes, nil

@@ -69,7 +69,29 @@ type Options struct {
 	// LogsDir is where error logs go when a stream enables
 	// CloudWatchLoggingOptions: <LogsDir>/<LogGroupName>/<LogStreamName>.log.
 	LogsDir string
+	// Memory, when not nil, is a budget shared by every pipeline of the
+	// service: record bytes accepted and not yet stored, across streams.
+	// Past it Put answers ErrBackpressure, as past MaxPendingBytes.
+	Memory *Budget
+	// Retention is how long records may wait for a destination that keeps
+	// failing (default DefaultRetention, Firehose's 24 hours). Once a
+	// store call fails for an object whose oldest record arrived longer
+	// ago than that, the object's records are discarded, as Firehose
+	// discards them, but never silently: an error is logged (and written
+	// to the stream's error log) and Stats.ExpiredRecords counts them.
+	// Negative: records wait forever.
+	Retention time.Duration
 }
+
+// DefaultRetention is Options.Retention's default: Firehose keeps DirectPut
+// records for 24 hours when the destination is unavailable.
+const DefaultRetention = 24 * time.Hour
+
+// errorCodeExpired is the error code logged when records are discarded
+// because the destination failed past the retention period. Firehose
+// documents the loss but no code for it; the code says what happened in
+// Firehose's naming style.
+const errorCodeExpired = "S3.RetentionExpired"
 
 // Stats are a pipeline's counters since it opened.
 type Stats struct {
@@ -89,6 +111,7 @@ type Stats struct {
 	ConvertedRecords, ConvertedBytes        int64 // stored as Parquet/ORC rows (SucceedConversion.Records/Bytes)
 	ConversionFailedRecords                 int64 // stored as format-conversion-failed (FailedConversion.Records)
 	ConversionFailedBytes                   int64 // their bytes (FailedConversion.Bytes)
+	ExpiredRecords, ExpiredObjects          int64 // discarded after failing past Options.Retention
 	// PluginFailures counts failed invocations by kind, indexed like KindNames.
 	PluginFailures [numKinds]int64
 }
@@ -140,6 +163,7 @@ type Pipeline struct {
 	pendingBytes                            atomic.Int64           // accepted (or replayed) and not yet stored
 	failureKinds                            [numKinds]atomic.Int64 // failed invocations by kind (KindNames)
 	throttled                               atomic.Int64           // records refused with ErrBackpressure
+	expiredRecords, expiredObjects          atomic.Int64           // discarded past the retention period
 
 	recent recentErrors
 	elogMu sync.Mutex
@@ -179,6 +203,9 @@ func Open(s *stream.Stream, o Options) (*Pipeline, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Retention == 0 {
+		o.Retention = DefaultRetention
+	}
 	st, err := compile(context.Background(), s, o.Transforms, o.Converters)
 	if err != nil {
 		return nil, err
@@ -215,7 +242,7 @@ func (p *Pipeline) replay(name string, bound uint64) {
 	var chunk []buffer.Record
 	add := func() {
 		for _, r := range chunk {
-			p.pendingBytes.Add(int64(len(r.Data)))
+			p.addPending(int64(len(r.Data)))
 		}
 		p.buf.Add(chunk)
 		p.replayed.Add(int64(len(chunk)))
@@ -265,7 +292,7 @@ func (p *Pipeline) Put(ctx context.Context, data [][]byte) (first uint64, err er
 	for _, d := range data {
 		n += len(d)
 	}
-	if limit := p.opts.MaxPendingBytes; limit > 0 && p.pendingBytes.Load()+int64(n) > limit {
+	if limit := p.opts.MaxPendingBytes; limit > 0 && p.pendingBytes.Load()+int64(n) > limit || !p.opts.Memory.fits(int64(n)) {
 		p.throttled.Add(int64(len(data)))
 		return 0, ErrBackpressure
 	}
@@ -274,10 +301,10 @@ func (p *Pipeline) Put(ctx context.Context, data [][]byte) (first uint64, err er
 	for i, d := range data {
 		recs[i] = wal.Record{Data: d, Arrival: now}
 	}
-	p.pendingBytes.Add(int64(n))
+	p.addPending(int64(n))
 	first, err = p.log.Append(ctx, recs)
 	if err != nil {
-		p.pendingBytes.Add(-int64(n))
+		p.addPending(-int64(n))
 		return 0, fmt.Errorf("write-ahead log: %w", err)
 	}
 	brs := make([]buffer.Record, len(data))
@@ -375,6 +402,8 @@ func (p *Pipeline) Stats() Stats {
 		ErrorObjects:            p.errorObjects.Load(),
 		PendingBytes:            p.pendingBytes.Load(),
 		ThrottledRecords:        p.throttled.Load(),
+		ExpiredRecords:          p.expiredRecords.Load(),
+		ExpiredObjects:          p.expiredObjects.Load(),
 		PluginFailures:          p.failureCounts(),
 		ConvertedRecords:        p.convertedRecords.Load(),
 		ConvertedBytes:          p.convertedBytes.Load(),
@@ -416,6 +445,9 @@ func (p *Pipeline) Close(ctx context.Context) error {
 		<-done
 		err = fmt.Errorf("stream %s: close: deliveries unfinished, left in the log: %w", p.cfg.Load().name, ctx.Err())
 	}
+	// Whatever was not stored stays in the log, not in memory: give its
+	// share of the service's budget back.
+	p.addPending(-p.pendingBytes.Load())
 	if cerr := p.log.Close(); cerr != nil {
 		err = errors.Join(err, cerr)
 	}
@@ -503,11 +535,20 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 		}
 		return
 	}
-	var dataObjs, errObjs int64
+	var dataObjs, errObjs, expObjs, expRecs int64
 	var conv convCounts
+	stored := records
 	for _, o := range objs {
-		if !p.store(ctx, st, o) {
+		switch p.store(ctx, st, o, b.Oldest) {
+		case storeStopped:
 			return // stopping: the records stay in the log
+		case storeExpired:
+			if !o.errorOutput {
+				stored = 0
+			}
+			expObjs++
+			expRecs += int64(o.records)
+			continue
 		}
 		conv.records += o.conv.records
 		conv.bytes += o.conv.bytes
@@ -519,6 +560,9 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 			dataObjs++
 		}
 	}
+	if stored == 0 {
+		bytes = 0
+	}
 	for _, r := range b.Ranges {
 		if err := p.log.Ack(r.From, r.To); err != nil {
 			p.opts.Logger.Error("cannot checkpoint the write-ahead log", "stream", st.name, "err", err)
@@ -527,14 +571,16 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 	// Counters move after the acknowledgement, together, so a reader that
 	// sees an object counted also sees its records counted and acked.
 	p.errorObjects.Add(errObjs)
-	p.pendingBytes.Add(-int64(b.Bytes))
-	p.deliveredRecords.Add(int64(records))
+	p.addPending(-int64(b.Bytes))
+	p.deliveredRecords.Add(int64(stored))
 	p.deliveredBytes.Add(int64(bytes))
 	p.deliveredObjects.Add(dataObjs)
 	p.convertedRecords.Add(conv.records)
 	p.convertedBytes.Add(conv.bytes)
 	p.conversionFailedRecords.Add(conv.failedRecords)
 	p.conversionFailedBytes.Add(conv.failedBytes)
+	p.expiredObjects.Add(expObjs)
+	p.expiredRecords.Add(expRecs)
 }
 
 // buildRetrying builds the batch's objects, trying again with capped
@@ -560,26 +606,73 @@ func (p *Pipeline) buildRetrying(ctx context.Context, st *settings, b *buffer.Ba
 	}
 }
 
-// store puts one object, retrying with capped exponential backoff until it
-// succeeds (true) or the pipeline stops (false).
-func (p *Pipeline) store(ctx context.Context, st *settings, o object) bool {
-	wait := p.opts.RetryBase
+// storeResult is how store ended.
+type storeResult int
+
+const (
+	storeOK      storeResult = iota // the object is stored
+	storeStopped                    // the pipeline is stopping: the records stay in the log
+	storeExpired                    // failed past the retention period: the records are discarded
+)
+
+// store puts one object, retrying with capped exponential backoff and
+// jitter until it succeeds, the pipeline stops, or a failure comes when the
+// oldest record (arrived at oldest) is older than the retention period.
+// Every failure is reported with its Firehose error code; an expiry is
+// reported as an error and counted.
+func (p *Pipeline) store(ctx context.Context, st *settings, o object, oldest time.Time) storeResult {
+	bo := backoff{next: p.opts.RetryBase, max: p.opts.RetryMax}
 	for attempt := 1; ; attempt++ {
 		err := p.opts.Store.Put(ctx, st.bucket, o.key, o.body, o.opts)
 		if err == nil {
-			return true
+			return storeOK
+		}
+		if ctx.Err() != nil {
+			return storeStopped // the failure is the stop, not the store's
 		}
 		p.failedStores.Add(1)
-		p.reportError(st, ErrorEvent{Time: p.opts.Now(), ErrorCode: objstore.ErrorCode(err), Message: err.Error(), Key: o.key, Attempt: attempt})
+		code := objstore.ErrorCode(err)
+		now := p.opts.Now()
+		p.reportError(st, ErrorEvent{Time: now, ErrorCode: code, Message: err.Error(), Key: o.key, Attempt: attempt})
+		if p.opts.Retention > 0 && !oldest.IsZero() && now.Sub(oldest) > p.opts.Retention {
+			p.expire(st, o, oldest, attempt, code, err)
+			return storeExpired
+		}
 		p.opts.Logger.Warn("delivery to the object store failed; retrying", "stream", st.name,
-			"errorCode", objstore.ErrorCode(err), "key", o.key, "attempt", attempt, "err", err)
+			"errorCode", code, "key", o.key, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
-			return false
-		case <-time.After(jitter(wait)):
+			return storeStopped
+		case <-time.After(bo.wait()):
 		}
-		wait = min(wait*2, p.opts.RetryMax)
 	}
+}
+
+// backoff is capped exponential backoff with jitter: each wait is drawn
+// from [d/2, d), where d starts at the base and doubles up to the cap, so
+// workers retrying the same outage spread their attempts.
+type backoff struct {
+	next, max time.Duration
+}
+
+// wait returns the next wait and doubles the one after (up to max).
+func (b *backoff) wait() time.Duration {
+	d := b.next
+	b.next = min(b.next*2, b.max)
+	return jitter(d)
+}
+
+// expire gives up on an object whose records outlived the retention
+// period, loudly: the service log, the console, the stream's error log and
+// the expired counters (moved by deliver, with the acknowledgement) all say
+// so.
+func (p *Pipeline) expire(st *settings, o object, oldest time.Time, attempts int, code string, err error) {
+	msg := fmt.Sprintf("%d records discarded: not delivered within the retention period of %s (oldest arrived %s) after %d attempts; last error %s: %v",
+		o.records, p.opts.Retention, oldest.UTC().Format(time.RFC3339), attempts, code, err)
+	p.reportError(st, ErrorEvent{Time: p.opts.Now(), ErrorCode: errorCodeExpired, Message: msg, Key: o.key, Attempt: attempts})
+	p.opts.Logger.Error("records discarded after the retention period", "stream", st.name, "errorCode", errorCodeExpired,
+		"records", o.records, "retention", p.opts.Retention.String(), "oldestArrival", oldest, "attempts", attempts,
+		"errorOutput", o.errorOutput, "lastErrorCode", code, "err", err)
 }
 
 // object is one object to store.
@@ -590,6 +683,7 @@ type object struct {
 	opts        objstore.PutOptions
 	errorOutput bool
 	conv        convCounts
+	records     int // records (or error documents) it holds
 }
 
 // build processes a batch and makes its objects: the data object (unless
@@ -624,6 +718,7 @@ func (p *Pipeline) build(ctx context.Context, st *settings, b *buffer.Batch) (ob
 			return nil, 0, 0, err
 		}
 		o.errorOutput = true
+		o.records = len(docs)
 		objs = append(objs, o)
 	}
 	if st.converter != nil && len(recs) > 0 {
@@ -647,6 +742,7 @@ func (p *Pipeline) build(ctx context.Context, st *settings, b *buffer.Batch) (ob
 		if err != nil {
 			return nil, 0, 0, err
 		}
+		o.records = len(recs)
 		objs = append(objs, o)
 	}
 	return objs, len(recs), bytes, nil

@@ -53,6 +53,8 @@ type Stream struct {
 	ConvertedRecords, ConvertedBytes int64
 	// ConversionFailedRecords and ConversionFailedBytes count records stored as format-conversion-failed.
 	ConversionFailedRecords, ConversionFailedBytes int64
+	// ExpiredRecords counts records discarded after failing past the retention period.
+	ExpiredRecords int64
 }
 
 // PluginRuntime reports the Wasm runtime's instance counters.
@@ -169,6 +171,7 @@ var (
 	descConvBytes        = prometheus.NewDesc("wasmhose_succeed_conversion_bytes_total", "JSON bytes of the converted records (Firehose: SucceedConversion.Bytes).", []string{"stream"}, nil)
 	descConvFailed       = prometheus.NewDesc("wasmhose_failed_conversion_records_total", "Records written to the format-conversion-failed error output (Firehose: FailedConversion.Records).", []string{"stream"}, nil)
 	descConvFailedBytes  = prometheus.NewDesc("wasmhose_failed_conversion_bytes_total", "Bytes of those records (Firehose: FailedConversion.Bytes).", []string{"stream"}, nil)
+	descExpired          = prometheus.NewDesc("wasmhose_expired_records_total", "Records discarded because the destination failed for longer than the retention period (delivery.retention, Firehose: 24 h).", []string{"stream"}, nil)
 	descStreams          = prometheus.NewDesc("wasmhose_streams", "Active delivery streams (Firehose: ResourceCount).", nil, nil)
 )
 
@@ -176,7 +179,7 @@ var (
 func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIncomingRecords, descIncomingBytes, descDeliveredRecords, descDeliveredBytes, descObjects,
 		descStoreCalls, descFreshness, descBufferedRecords, descBufferedBytes, descWALBytes, descWALSegments, descWALUnacked, descStreams,
-		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed, descPluginFailures,
+		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed, descPluginFailures, descExpired,
 		descConvRecords, descConvBytes, descConvFailed, descConvFailedBytes} {
 		ch <- d
 	}
@@ -222,6 +225,7 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descConvBytes, s.ConvertedBytes)
 		counter(descConvFailed, s.ConversionFailedRecords)
 		counter(descConvFailedBytes, s.ConversionFailedBytes)
+		counter(descExpired, s.ExpiredRecords)
 		for kind, n := range s.PluginFailures {
 			counter(descPluginFailures, n, kind)
 		}

@@ -62,6 +62,12 @@ type Options struct {
 	// MaxPendingBytes bounds each stream's records accepted but not yet
 	// stored; past it puts are throttled (see deliver.Options). 0: no bound.
 	MaxPendingBytes int64
+	// MaxMemoryBytes bounds the same across all streams together (see
+	// deliver.Budget). 0: no bound.
+	MaxMemoryBytes int64
+	// Retention is how long records wait for a failing destination before
+	// they are discarded, loudly (see deliver.Options; default 24 h).
+	Retention time.Duration
 }
 
 // entry is a stream and its pipeline (nil until ACTIVE).
@@ -82,6 +88,9 @@ type Service struct {
 	streams map[string]*entry
 	bg      sync.WaitGroup
 	closing bool
+
+	// memory is the budget every pipeline shares (Options.MaxMemoryBytes).
+	memory *deliver.Budget
 
 	// bgCtx bounds background work (deletions); Close cancels it when its
 	// own context ends.
@@ -114,7 +123,7 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := &Service{opts: opts, reg: reg, streams: map[string]*entry{}}
+	svc := &Service{opts: opts, reg: reg, streams: map[string]*entry{}, memory: deliver.NewBudget(opts.MaxMemoryBytes)}
 	svc.bgCtx, svc.bgCancel = context.WithCancel(context.Background())
 	stored, err := reg.Load()
 	if err != nil {
@@ -164,6 +173,8 @@ func (svc *Service) openPipeline(s *stream.Stream) (*deliver.Pipeline, error) {
 		Transforms:      svc.opts.Transforms,
 		Converters:      svc.opts.Converters,
 		MaxPendingBytes: svc.opts.MaxPendingBytes,
+		Memory:          svc.memory,
+		Retention:       svc.opts.Retention,
 	})
 }
 
@@ -372,11 +383,12 @@ func (svc *Service) logDir(s *stream.Stream) string {
 // svc.mu must be held.
 func (svc *Service) startDelete(e *entry, force bool) {
 	svc.bg.Add(1)
+	pipe := e.pipe // read under svc.mu
 	go func() {
 		defer svc.bg.Done()
 		ctx, cancel := context.WithTimeout(svc.bgCtx, 5*time.Minute)
 		defer cancel()
-		err := e.pipe.Destroy(ctx, force)
+		err := pipe.Destroy(ctx, force)
 		svc.mu.Lock()
 		defer svc.mu.Unlock()
 		if err != nil {

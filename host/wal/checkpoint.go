@@ -101,9 +101,9 @@ func readCheckpoint(dir string) (ackSet, error) {
 // never a loss. The log asks for durability only before deleting segments,
 // so that a segment file is never gone while the acknowledgements that
 // justified deleting it are not yet on disk.
-func writeCheckpoint(dir string, b []byte, durable bool) error {
+func writeCheckpoint(fsys FileSystem, dir string, b []byte, durable bool) error {
 	tmp := filepath.Join(dir, checkpointTemp)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return fmt.Errorf("wal: write checkpoint: %w", err)
 	}

@@ -27,6 +27,11 @@
 // tell a torn tail (cut off silently, reported by [Log.Recovered]) from
 // corruption (reported as a [*CorruptionError]).
 //
+// A write or sync that fails (a full disk) fails only the appends of its
+// frame: the frame is cut off the segment and its sequence numbers are given
+// again, so appends succeed once there is room. The files the log writes
+// are opened through [Options.FS], the seam tests use to inject such faults.
+//
 // # Folder layout
 //
 //	<dir>/00000000000000000001.wal         segment files, named by the sequence

@@ -61,12 +61,19 @@ type Options struct {
 	// Recovery.Lost. Records acknowledged to producers may be lost this
 	// way; it is an operator's decision. Default false.
 	RepairCorrupt bool
+
+	// FS opens the files the log writes (segments and the checkpoint).
+	// Default nil: the operating system's. Tests set it to inject faults.
+	FS FileSystem
 }
 
 // withDefaults returns o with zero fields replaced by their defaults.
 func (o Options) withDefaults() Options {
 	if o.SegmentBytes <= 0 {
 		o.SegmentBytes = DefaultSegmentBytes
+	}
+	if o.FS == nil {
+		o.FS = OSFileSystem{}
 	}
 	return o
 }
@@ -204,7 +211,7 @@ type Log struct {
 	failed  error // sticky write or sync failure
 
 	// Owned by the writer goroutine (and by Open before it starts).
-	file     *os.File
+	file     File
 	active   *segment
 	buf      []byte
 	batch    []*request
@@ -330,7 +337,7 @@ func (l *Log) recover() error {
 			return err
 		}
 		l.segs = append(l.segs, lastSeg)
-	} else if l.file, err = os.OpenFile(segmentPath(dir, lastSeg.first), os.O_WRONLY|os.O_APPEND, 0); err != nil {
+	} else if l.file, err = o.FS.OpenFile(segmentPath(dir, lastSeg.first), os.O_WRONLY|os.O_APPEND, 0); err != nil {
 		return fmt.Errorf("wal: %w", err)
 	}
 	l.active = lastSeg
@@ -389,14 +396,18 @@ func (l *Log) handleDamage(path string, first uint64, last bool, res *scanResult
 
 // createSegment creates the empty segment file starting at first and makes
 // its folder entry durable.
-func (l *Log) createSegment(first uint64) (*os.File, error) {
-	f, err := os.OpenFile(segmentPath(l.dir, first), os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
+// If that fails, the new file is removed again, so a later attempt can
+// create it.
+func (l *Log) createSegment(first uint64) (File, error) {
+	path := segmentPath(l.dir, first)
+	f, err := l.opts.FS.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("wal: new segment: %w", err)
 	}
 	if !l.opts.NoSync {
 		if err := syncDir(l.dir); err != nil {
 			f.Close()
+			_ = os.Remove(path)
 			return nil, fmt.Errorf("wal: new segment: %w", err)
 		}
 	}
@@ -418,9 +429,15 @@ func (l *Log) createSegment(first uint64) (*os.File, error) {
 // reads recs.
 //
 // Append of no records writes nothing and returns 0. Records whose encoding
-// exceeds MaxPayload fail with ErrTooLarge. After a write or sync failure
-// the log accepts no more appends: every later call returns that failure
-// (the state of the file after a failed fsync is unknown; reopen the log).
+// exceeds MaxPayload fail with ErrTooLarge.
+//
+// A failed write or sync (a full disk: ENOSPC) fails the appends of that
+// frame only: the log cuts the frame off the segment (and, after a failed
+// sync, syncs the cut), takes its sequence numbers back and goes on, so
+// appends succeed again once the disk has room. Only when the frame cannot
+// be cut off does the log stop: every later Append returns that failure
+// (the partial frame is a torn tail that the next Open removes; reopen the
+// log).
 func (l *Log) Append(ctx context.Context, recs []Record) (first uint64, err error) {
 	if len(recs) == 0 {
 		return 0, nil
@@ -537,10 +554,16 @@ func (l *Log) run() {
 		l.qmu.Unlock()
 
 		finishFrame(buf, start, count)
-		err := l.write(buf, first, first+uint64(count), lo)
+		fatal, err := l.write(buf, first, first+uint64(count), lo)
 		if err != nil {
 			l.qmu.Lock()
-			l.failed = err
+			if fatal {
+				l.failed = err
+			} else {
+				// Nothing of the frame is left in the file: its sequence
+				// numbers are given again. Only this goroutine moves next.
+				l.next = first
+			}
 			l.qmu.Unlock()
 		}
 		for _, r := range batch {
@@ -554,22 +577,36 @@ func (l *Log) run() {
 
 // write appends one frame to the active segment, starting a new segment
 // first if the frame would take the active one past SegmentBytes, and
-// syncs it.
-func (l *Log) write(frame []byte, first, end uint64, arrival int64) error {
+// syncs it. On failure, fatal reports that the frame could not be cut off
+// again, so the segment may hold a partial frame and the log must stop.
+//
+// A failed sync is survivable here, unlike in a database with a shared
+// page cache, because every earlier frame was synced before this one was
+// written: only this frame's pages are in doubt, and cutting them off and
+// syncing the cut leaves the file exactly as the last successful sync did.
+func (l *Log) write(frame []byte, first, end uint64, arrival int64) (fatal bool, err error) {
 	if l.active.size > 0 && l.active.size+int64(len(frame)) > l.opts.SegmentBytes {
 		if err := l.roll(first); err != nil {
-			return err
+			return false, err // nothing written
 		}
 	}
 	if _, err := l.file.Write(frame); err != nil {
 		// Leave no partial frame for later writes to follow. If this
 		// fails too, Open will treat the partial frame as a torn tail.
-		_ = l.file.Truncate(l.active.size)
-		return fmt.Errorf("wal: write: %w", err)
+		if terr := l.file.Truncate(l.active.size); terr != nil {
+			return true, fmt.Errorf("wal: write: %w (and cutting the partial frame off: %v)", err, terr)
+		}
+		return false, fmt.Errorf("wal: write: %w", err)
 	}
 	if !l.opts.NoSync {
 		if err := l.file.Sync(); err != nil {
-			return fmt.Errorf("wal: sync: %w", err)
+			if terr := l.file.Truncate(l.active.size); terr != nil {
+				return true, fmt.Errorf("wal: sync: %w (and cutting the frame off: %v)", err, terr)
+			}
+			if serr := l.file.Sync(); serr != nil {
+				return true, fmt.Errorf("wal: sync: %w (and syncing the cut: %v)", err, serr)
+			}
+			return false, fmt.Errorf("wal: sync: %w", err)
 		}
 	}
 	l.mu.Lock()
@@ -578,7 +615,7 @@ func (l *Log) write(frame []byte, first, end uint64, arrival int64) error {
 	l.active.addMark(first, arrival)
 	l.durable = end
 	l.mu.Unlock()
-	return nil
+	return false, nil
 }
 
 // roll closes the active segment (already synced) and starts a new one
@@ -657,7 +694,7 @@ func (l *Log) collect(noSync bool) error {
 	l.ckBuf = encodeCheckpoint(l.ckBuf[:0], &l.acks)
 	l.mu.Unlock()
 
-	if err := writeCheckpoint(l.dir, l.ckBuf, len(dead) > 0 && !noSync); err != nil {
+	if err := writeCheckpoint(l.opts.FS, l.dir, l.ckBuf, len(dead) > 0 && !noSync); err != nil {
 		return err
 	}
 	var errs []error
