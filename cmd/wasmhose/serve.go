@@ -21,8 +21,8 @@ import (
 
 	"github.com/wasmhose/wasmhose/host/api"
 	"github.com/wasmhose/wasmhose/host/config"
-	"github.com/wasmhose/wasmhose/host/convert"
 	"github.com/wasmhose/wasmhose/host/console"
+	"github.com/wasmhose/wasmhose/host/convert"
 	"github.com/wasmhose/wasmhose/host/metrics"
 	"github.com/wasmhose/wasmhose/host/objstore"
 	"github.com/wasmhose/wasmhose/host/pluginstore"
@@ -122,7 +122,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		return err
 	}
 	defer plugs.Close(context.Background()) // after the service: deferred calls run last-in first-out
-	glue, reg, err := glueAPI(cfg) // the Glue Data Catalog (AWSGlue.* targets) on the same listener
+	glue, reg, err := glueAPI(cfg)          // the Glue Data Catalog (AWSGlue.* targets) on the same listener
 	if err != nil {
 		return fmt.Errorf("schema registry: %w", err)
 	}
