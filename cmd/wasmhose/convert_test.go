@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/glue"
 	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 	"github.com/scritchley/orc"
+
+	"github.com/wasmhose/wasmhose/host/config"
 )
 
 // readerDir holds the DuckDB reader script (npm ci installs its modules).
@@ -252,6 +254,50 @@ func TestConversionORC(t *testing.T) {
 		g.ts, w.ts = nil, nil
 		if g != w {
 			t.Errorf("row %d = %#v, want %#v", i, g, w)
+		}
+	}
+}
+
+// TestConversionWaitsForTable: records put before their table exists wait
+// in the log (the error is logged in Firehose's error-log shape) and are
+// converted once the table is created; nothing goes to the error output.
+func TestConversionWaitsForTable(t *testing.T) {
+	ts := startServer(t, t.TempDir(), func(c *config.Config) { c.Delivery.Workers = 1 })
+	createStream(t, ts.client(), "early", &types.ExtendedS3DestinationConfiguration{
+		Prefix:         aws.String("early/"),
+		BufferingHints: &types.BufferingHints{SizeInMBs: aws.Int32(64), IntervalInSeconds: aws.Int32(1)},
+		CloudWatchLoggingOptions: &types.CloudWatchLoggingOptions{
+			Enabled: aws.Bool(true), LogGroupName: aws.String("/aws/kinesisfirehose/early"), LogStreamName: aws.String("DestinationDelivery"),
+		},
+		DataFormatConversionConfiguration: &types.DataFormatConversionConfiguration{
+			SchemaConfiguration: &types.SchemaConfiguration{
+				RoleARN: aws.String(roleARN), DatabaseName: aws.String("analytics"), TableName: aws.String("clicks"),
+			},
+			InputFormatConfiguration:  &types.InputFormatConfiguration{Deserializer: &types.Deserializer{HiveJsonSerDe: &types.HiveJsonSerDe{}}},
+			OutputFormatConfiguration: &types.OutputFormatConfiguration{Serializer: &types.Serializer{ParquetSerDe: &types.ParquetSerDe{}}},
+		},
+	})
+	putAll(t, ts.client(), "early", []string{`{"id":"a"}`, `{"id":"b"}`})
+	logFile := filepath.Join(ts.dataDir, "logs", "aws", "kinesisfirehose", "early", "DestinationDelivery.log")
+	waitFor(t, "the missing table in the error log", func() bool {
+		b, _ := os.ReadFile(logFile)
+		return bytes.Contains(b, []byte("DataFormatConversion.EntityNotFound"))
+	})
+	if objs := objects(t, ts.dataDir, "test-bucket"); len(objs) != 0 {
+		t.Fatalf("objects stored before the table exists: %v", objs)
+	}
+	createClickTable(t, ts, "id", "string")
+	waitFor(t, "the Parquet object", func() bool {
+		for k := range objects(t, ts.dataDir, "test-bucket") {
+			if strings.HasPrefix(k, "early/") && strings.HasSuffix(k, ".parquet") {
+				return true
+			}
+		}
+		return false
+	})
+	for k := range objects(t, ts.dataDir, "test-bucket") {
+		if !strings.HasPrefix(k, "early/") {
+			t.Errorf("unexpected object %s", k)
 		}
 	}
 }
