@@ -85,6 +85,10 @@ type Stats struct {
 	PendingBytes, ThrottledRecords          int64 // accepted and not yet stored; refused with ErrBackpressure
 	// PluginFailures counts failed invocations by kind, indexed like KindNames.
 	PluginFailures [numKinds]int64
+	// LogReadFailures counts replays of the write-ahead log that stopped on
+	// a frame they could not read: damage, or a sealed frame whose key is
+	// wrong or missing. The records from there on stay in the log.
+	LogReadFailures int64
 }
 
 // Pipeline is one delivery stream's ingest-to-object loop.
@@ -131,6 +135,7 @@ type Pipeline struct {
 	pendingBytes                            atomic.Int64           // accepted (or replayed) and not yet stored
 	failureKinds                            [numKinds]atomic.Int64 // failed invocations by kind (KindNames)
 	throttled                               atomic.Int64           // records refused with ErrBackpressure
+	logReadFailures                         atomic.Int64           // replays stopped by an unreadable frame
 
 	recent recentErrors
 	elogMu sync.Mutex
@@ -233,6 +238,7 @@ func (p *Pipeline) replay(name string, bound uint64) {
 	switch {
 	case errors.Is(err, errStopped), errors.Is(err, errReplayed):
 	case err != nil:
+		p.logReadFailures.Add(1)
 		p.opts.Logger.Error("write-ahead log replay stopped; the records after the damage stay in the log", "stream", name, "err", err)
 	}
 	if n := p.replayed.Load(); n > 0 {
@@ -367,6 +373,7 @@ func (p *Pipeline) Stats() Stats {
 		PendingBytes:            p.pendingBytes.Load(),
 		ThrottledRecords:        p.throttled.Load(),
 		PluginFailures:          p.failureCounts(),
+		LogReadFailures:         p.logReadFailures.Load(),
 	}
 }
 

@@ -49,6 +49,8 @@ type Stream struct {
 	DroppedRecords, ProcessingFailedRecords int64
 	// PluginFailures counts failed invocations by kind (timeout, trap, out_of_memory, malformed, other).
 	PluginFailures map[string]int64
+	// LogReadFailures counts write-ahead-log replays stopped by a frame that could not be read (damage, or a wrong or missing encryption key).
+	LogReadFailures int64
 }
 
 // PluginRuntime reports the Wasm runtime's instance counters.
@@ -161,6 +163,7 @@ var (
 	descDropped          = prometheus.NewDesc("wasmhose_dropped_records_total", "Records a plugin returned Dropped.", []string{"stream"}, nil)
 	descProcFailed       = prometheus.NewDesc("wasmhose_processing_failed_records_total", "Records written to the processing-failed error output.", []string{"stream"}, nil)
 	descPluginFailures   = prometheus.NewDesc("wasmhose_plugin_failures_total", "Failed plugin invocations by kind: timeout, trap, out_of_memory, malformed, other.", []string{"stream", "kind"}, nil)
+	descWALReadFailures  = prometheus.NewDesc("wasmhose_wal_read_failures_total", "Write-ahead-log replays stopped by a frame that could not be read: damage, or a sealed frame whose key is wrong or missing.", []string{"stream"}, nil)
 	descStreams          = prometheus.NewDesc("wasmhose_streams", "Active delivery streams (Firehose: ResourceCount).", nil, nil)
 )
 
@@ -168,7 +171,7 @@ var (
 func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIncomingRecords, descIncomingBytes, descDeliveredRecords, descDeliveredBytes, descObjects,
 		descStoreCalls, descFreshness, descBufferedRecords, descBufferedBytes, descWALBytes, descWALSegments, descWALUnacked, descStreams,
-		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed, descPluginFailures} {
+		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed, descPluginFailures, descWALReadFailures} {
 		ch <- d
 	}
 }
@@ -209,6 +212,7 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descProcBytes, s.ProcessedBytes)
 		counter(descDropped, s.DroppedRecords)
 		counter(descProcFailed, s.ProcessingFailedRecords)
+		counter(descWALReadFailures, s.LogReadFailures)
 		for kind, n := range s.PluginFailures {
 			counter(descPluginFailures, n, kind)
 		}

@@ -56,6 +56,7 @@ func (svc *Service) Snapshot() []metrics.Stream {
 			DroppedRecords:          st.DroppedRecords,
 			ProcessingFailedRecords: st.ProcessingFailedRecords,
 			PluginFailures:          pluginFailures(st.PluginFailures),
+			LogReadFailures:         st.LogReadFailures,
 		})
 	}
 	return out

@@ -143,3 +143,10 @@ func appendSealedFrame(dst []byte, first uint64, count int, arrival int64, recor
 	binary.LittleEndian.PutUint32(h[12:16], crc32.Checksum(h[0:12], castagnoli))
 	return dst, nil
 }
+
+// Sealing reports whether the log seals the frames it writes now.
+func (l *Log) Sealing() bool {
+	l.qmu.Lock()
+	defer l.qmu.Unlock()
+	return l.sealer != nil
+}
