@@ -3,6 +3,8 @@
 //	wasmhose serve   [--listen ADDR] [--data-dir DIR] [--config FILE] [--log-level LEVEL]
 //	wasmhose bench   drive PutRecordBatch load against any Firehose endpoint
 //	wasmhose plugin  install, list, inspect and remove transform plugins
+//	wasmhose keys    list and rotate the keyring's keys (the local KMS)
+//	wasmhose decrypt restore an object the local store encrypted
 //	wasmhose version
 //
 // main is thin: run parses the arguments and returns the exit code, so the
@@ -32,6 +34,8 @@ func commands() []command {
 		{"serve", "run the delivery-stream service", runServe},
 		{"bench", "drive PutRecordBatch load against a Firehose endpoint and check delivery", runBench},
 		{"plugin", "install, list, inspect and remove transform plugins (Lambda functions)", runPlugin},
+		{"keys", "list and rotate the keyring's keys, the local stand-in for KMS", runKeys},
+		{"decrypt", "restore the plaintext of an object the local store encrypted", runDecrypt},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			_, _ = io.WriteString(stdout, "wasmhose "+version+"\n")
 			return 0
