@@ -248,20 +248,28 @@ func TestSSEKMSHeadersReachS3(t *testing.T) {
 		{"NoEncryption", "plain", &types.EncryptionConfiguration{NoEncryptionConfig: types.NoEncryptionConfigNoEncryption}, "", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			// A 6 MiB size trigger: one object over the 5 MiB part size
-			// (multipart), then a small one (a single PutObject).
-			createStream(t, fc, tt.stream, &types.ExtendedS3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::sse"), Prefix: aws.String(tt.stream + "/"),
-				BufferingHints: &types.BufferingHints{SizeInMBs: aws.Int32(6), IntervalInSeconds: aws.Int32(1)}, EncryptionConfiguration: tt.enc})
+			// A stream with a 6 MiB size trigger makes one object over the
+			// 5 MiB part size (a multipart upload); one with an interval of 0
+			// makes a small object (a single PutObject).
+			dest := func(sub string, size, interval int32) *types.ExtendedS3DestinationConfiguration {
+				return &types.ExtendedS3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::sse"), Prefix: aws.String(tt.stream + "/" + sub + "/"),
+					BufferingHints: &types.BufferingHints{SizeInMBs: aws.Int32(size), IntervalInSeconds: aws.Int32(interval)}, EncryptionConfiguration: tt.enc}
+			}
+			createStream(t, fc, tt.stream+"-big", dest("big", 6, 900))
+			createStream(t, fc, tt.stream+"-small", dest("small", 1, 0))
 			rec100k := bytes.Repeat([]byte("x"), 100<<10)
 			for range 4 {
 				batch := make([]types.Record, 16)
 				for i := range batch {
 					batch[i] = types.Record{Data: rec100k}
 				}
-				out, err := fc.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(tt.stream), Records: batch})
+				out, err := fc.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(tt.stream + "-big"), Records: batch})
 				if err != nil || aws.ToInt32(out.FailedPutCount) != 0 {
 					t.Fatalf("PutRecordBatch: %v", err)
 				}
+			}
+			if _, err := fc.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String(tt.stream + "-small"), Record: &types.Record{Data: []byte("small\n")}}); err != nil {
+				t.Fatal(err)
 			}
 			var multipart, single int
 			t.Cleanup(func() {

@@ -58,8 +58,9 @@ func sealing(st string) bool {
 // settleEncryption finishes, for a stream loaded at start-up, an encryption
 // change that a stop interrupted: ENABLING becomes ENABLED (the pipeline
 // opens sealing), DISABLING becomes DISABLED. It reports whether s changed.
-// ENABLING_FAILED keeps its status and its pipeline seals with the key,
-// which failed only to load, never to be trusted.
+// ENABLING_FAILED keeps its status, and the pipeline tries its key again
+// (the key failed to load, not to open anything); if the key still cannot
+// be loaded the stream does not open.
 func settleEncryption(s *stream.Stream) bool {
 	switch s.EncryptionState() {
 	case stream.EncryptionEnabling:

@@ -20,19 +20,19 @@ func (svc *Service) Snapshot() []metrics.Stream {
 	svc.mu.Lock()
 	type named struct {
 		name string
-		e    *entry
+		p    *deliver.Pipeline // read under svc.mu: Close clears e.pipe
 	}
 	var es []named
 	for n, e := range svc.streams {
 		if e.pipe != nil {
-			es = append(es, named{n, e})
+			es = append(es, named{n, e.pipe})
 		}
 	}
 	svc.mu.Unlock()
 	sort.Slice(es, func(i, j int) bool { return es[i].name < es[j].name })
 	out := make([]metrics.Stream, 0, len(es))
 	for _, ne := range es {
-		st := ne.e.pipe.Stats()
+		st := ne.p.Stats()
 		out = append(out, metrics.Stream{
 			Name:              ne.name,
 			IncomingRecords:   st.IncomingRecords,
