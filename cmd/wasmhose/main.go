@@ -4,6 +4,8 @@
 //	wasmhose bench   drive PutRecordBatch load against any Firehose endpoint
 //	wasmhose plugin  install, list, inspect and remove transform plugins
 //	wasmhose schema  list, show, create and delete table schemas (Glue catalog)
+//	wasmhose keys    list and rotate the keyring's keys (the local KMS)
+//	wasmhose decrypt restore an object the local store encrypted
 //	wasmhose version
 //
 // main is thin: run parses the arguments and returns the exit code, so the
@@ -34,6 +36,8 @@ func commands() []command {
 		{"bench", "drive PutRecordBatch load against a Firehose endpoint and check delivery", runBench},
 		{"plugin", "install, list, inspect and remove transform plugins (Lambda functions)", runPlugin},
 		{"schema", "list, show, create and delete table schemas (the Glue-compatible catalog)", runSchema},
+		{"keys", "list and rotate the keyring's keys, the local stand-in for KMS", runKeys},
+		{"decrypt", "restore the plaintext of an object the local store encrypted", runDecrypt},
 		{"version", "print the version", func(_ []string, stdout, _ io.Writer) int {
 			_, _ = io.WriteString(stdout, "wasmhose "+version+"\n")
 			return 0

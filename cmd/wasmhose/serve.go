@@ -23,6 +23,7 @@ import (
 	"github.com/wasmhose/wasmhose/host/config"
 	"github.com/wasmhose/wasmhose/host/console"
 	"github.com/wasmhose/wasmhose/host/convert"
+	"github.com/wasmhose/wasmhose/host/crypt"
 	"github.com/wasmhose/wasmhose/host/metrics"
 	"github.com/wasmhose/wasmhose/host/objstore"
 	"github.com/wasmhose/wasmhose/host/pluginstore"
@@ -103,9 +104,19 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
+	// The keyring stands in for KMS: it seals encrypted streams' logs and,
+	// for the local store, encrypts the objects of streams with a
+	// KMSEncryptionConfig (S3 does that itself with SSE-KMS).
+	keys, err := crypt.OpenKeyring(filepath.Join(cfg.DataDir, crypt.DirName))
+	if err != nil {
+		return err
+	}
 	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
+	}
+	if local, ok := store.(*objstore.Local); ok {
+		store = crypt.NewStore(local, keys)
 	}
 	// Transform plugins: one Wasm runtime for the process, sharing the
 	// compilation cache with `wasmhose plugin`.
@@ -140,6 +151,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		Workers:    cfg.Delivery.Workers,
 		Transforms: plugs,
 		Converters: convert.New(convert.Options{Source: tables}),
+		Keys:       keys,
 
 		MaxPendingBytes: int64(cfg.Delivery.MaxPendingMB) << 20,
 		MaxMemoryBytes:  int64(cfg.Delivery.MaxMemoryMB) << 20,

@@ -167,12 +167,10 @@ func New(b Backend, o Options) *Server {
 		"TagDeliveryStream":         s.tag,
 		"UntagDeliveryStream":       s.untag,
 		"ListTagsForDeliveryStream": s.listTags,
-		"StartDeliveryStreamEncryption": func(echo.Context, []byte, *callInfo) (any, error) {
-			return nil, apierror.InvalidArgument("StartDeliveryStreamEncryption is not available in this wasmhose build yet")
-		},
-		"StopDeliveryStreamEncryption": func(echo.Context, []byte, *callInfo) (any, error) {
-			return nil, apierror.InvalidArgument("StopDeliveryStreamEncryption is not available in this wasmhose build yet")
-		},
+
+		// Server-side stream encryption (encryption.go).
+		"StartDeliveryStreamEncryption": s.startEncryption,
+		"StopDeliveryStreamEncryption":  s.stopEncryption,
 	}
 	e := s.echo
 	e.HideBanner = true

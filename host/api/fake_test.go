@@ -467,3 +467,42 @@ func (h *harness) createStream(t testing.TB, name string) {
 	h.fake.log = nil
 	h.fake.mu.Unlock()
 }
+
+var _ api.EncryptionBackend = (*fakeBackend)(nil)
+
+// StartEncryption switches encryption on at once (the service goes through
+// ENABLING in the background).
+func (f *fakeBackend) StartEncryption(ctx context.Context, in *stream.StartEncryptionInput) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("StartEncryption %q", in.DeliveryStreamName)
+	if err := f.injected("StartEncryption"); err != nil {
+		return err
+	}
+	cfg, err := stream.ValidateStartEncryption(in)
+	if err != nil {
+		return f.ret(err)
+	}
+	s, ok := f.streams[in.DeliveryStreamName]
+	if !ok {
+		return f.notFound(in.DeliveryStreamName)
+	}
+	s.Encryption, s.EncryptionStatus = &cfg, stream.EncryptionEnabled
+	return nil
+}
+
+// StopEncryption switches encryption off at once.
+func (f *fakeBackend) StopEncryption(ctx context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.record("StopEncryption %q", name)
+	if err := f.injected("StopEncryption"); err != nil {
+		return err
+	}
+	s, ok := f.streams[name]
+	if !ok {
+		return f.notFound(name)
+	}
+	s.Encryption, s.EncryptionStatus = nil, ""
+	return nil
+}

@@ -114,6 +114,10 @@ type Stats struct {
 	ExpiredRecords, ExpiredObjects          int64 // discarded after failing past Options.Retention
 	// PluginFailures counts failed invocations by kind, indexed like KindNames.
 	PluginFailures [numKinds]int64
+	// LogReadFailures counts replays of the write-ahead log that stopped on
+	// a frame they could not read: damage, or a sealed frame whose key is
+	// wrong or missing. The records from there on stay in the log.
+	LogReadFailures int64
 }
 
 // Pipeline is one delivery stream's ingest-to-object loop.
@@ -164,6 +168,7 @@ type Pipeline struct {
 	failureKinds                            [numKinds]atomic.Int64 // failed invocations by kind (KindNames)
 	throttled                               atomic.Int64           // records refused with ErrBackpressure
 	expiredRecords, expiredObjects          atomic.Int64           // discarded past the retention period
+	logReadFailures                         atomic.Int64           // replays stopped by an unreadable frame
 
 	recent recentErrors
 	elogMu sync.Mutex
@@ -269,6 +274,7 @@ func (p *Pipeline) replay(name string, bound uint64) {
 	switch {
 	case errors.Is(err, errStopped), errors.Is(err, errReplayed):
 	case err != nil:
+		p.logReadFailures.Add(1)
 		p.opts.Logger.Error("write-ahead log replay stopped; the records after the damage stay in the log", "stream", name, "err", err)
 	}
 	if n := p.replayed.Load(); n > 0 {
@@ -409,6 +415,7 @@ func (p *Pipeline) Stats() Stats {
 		ConvertedBytes:          p.convertedBytes.Load(),
 		ConversionFailedRecords: p.conversionFailedRecords.Load(),
 		ConversionFailedBytes:   p.conversionFailedBytes.Load(),
+		LogReadFailures:         p.logReadFailures.Load(),
 	}
 }
 

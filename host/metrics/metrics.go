@@ -55,6 +55,8 @@ type Stream struct {
 	ConversionFailedRecords, ConversionFailedBytes int64
 	// ExpiredRecords counts records discarded after failing past the retention period.
 	ExpiredRecords int64
+	// LogReadFailures counts write-ahead-log replays stopped by a frame that could not be read (damage, or a wrong or missing encryption key).
+	LogReadFailures int64
 }
 
 // PluginRuntime reports the Wasm runtime's instance counters.
@@ -172,6 +174,7 @@ var (
 	descConvFailed       = prometheus.NewDesc("wasmhose_failed_conversion_records_total", "Records written to the format-conversion-failed error output (Firehose: FailedConversion.Records).", []string{"stream"}, nil)
 	descConvFailedBytes  = prometheus.NewDesc("wasmhose_failed_conversion_bytes_total", "Bytes of those records (Firehose: FailedConversion.Bytes).", []string{"stream"}, nil)
 	descExpired          = prometheus.NewDesc("wasmhose_expired_records_total", "Records discarded because the destination failed for longer than the retention period (delivery.retention, Firehose: 24 h).", []string{"stream"}, nil)
+	descWALReadFailures  = prometheus.NewDesc("wasmhose_wal_read_failures_total", "Write-ahead-log replays stopped by a frame that could not be read: damage, or a sealed frame whose key is wrong or missing.", []string{"stream"}, nil)
 	descStreams          = prometheus.NewDesc("wasmhose_streams", "Active delivery streams (Firehose: ResourceCount).", nil, nil)
 )
 
@@ -180,7 +183,7 @@ func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIncomingRecords, descIncomingBytes, descDeliveredRecords, descDeliveredBytes, descObjects,
 		descStoreCalls, descFreshness, descBufferedRecords, descBufferedBytes, descWALBytes, descWALSegments, descWALUnacked, descStreams,
 		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed, descPluginFailures, descExpired,
-		descConvRecords, descConvBytes, descConvFailed, descConvFailedBytes} {
+		descConvRecords, descConvBytes, descConvFailed, descConvFailedBytes, descWALReadFailures} {
 		ch <- d
 	}
 }
@@ -226,6 +229,7 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descConvFailed, s.ConversionFailedRecords)
 		counter(descConvFailedBytes, s.ConversionFailedBytes)
 		counter(descExpired, s.ExpiredRecords)
+		counter(descWALReadFailures, s.LogReadFailures)
 		for kind, n := range s.PluginFailures {
 			counter(descPluginFailures, n, kind)
 		}

@@ -27,6 +27,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/wasmhose/wasmhose/host/apierror"
+	"github.com/wasmhose/wasmhose/host/crypt"
 	"github.com/wasmhose/wasmhose/host/deliver"
 	"github.com/wasmhose/wasmhose/host/objstore"
 	"github.com/wasmhose/wasmhose/host/stream"
@@ -68,6 +69,9 @@ type Options struct {
 	// Retention is how long records wait for a failing destination before
 	// they are discarded, loudly (see deliver.Options; default 24 h).
 	Retention time.Duration
+	// Keys is the keyring of server-side stream encryption; nil opens the
+	// one in <DataDir>/keys.
+	Keys *crypt.Keyring
 }
 
 // entry is a stream and its pipeline (nil until ACTIVE).
@@ -77,12 +81,16 @@ type entry struct {
 	// mod serialises the operations that change s (update, tag, untag), so
 	// a slow pipeline update can run without holding Service.mu.
 	mod sync.Mutex
+	// enc is held shared by Put and exclusively while the pipeline's log
+	// switches its sealer (encryption.go).
+	enc sync.RWMutex
 }
 
 // Service is the control plane.
 type Service struct {
-	opts Options
-	reg  stream.Registry
+	opts   Options
+	reg    stream.Registry
+	opener *crypt.FrameOpener // opens the sealed frames of every stream's log
 
 	mu      sync.Mutex
 	streams map[string]*entry
@@ -123,7 +131,12 @@ func New(opts Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	svc := &Service{opts: opts, reg: reg, streams: map[string]*entry{}, memory: deliver.NewBudget(opts.MaxMemoryBytes)}
+	if opts.Keys == nil {
+		if opts.Keys, err = crypt.OpenKeyring(filepath.Join(opts.DataDir, crypt.DirName)); err != nil {
+			return nil, err
+		}
+	}
+	svc := &Service{opts: opts, reg: reg, streams: map[string]*entry{}, memory: deliver.NewBudget(opts.MaxMemoryBytes), opener: opts.Keys.FrameOpener()}
 	svc.bgCtx, svc.bgCancel = context.WithCancel(context.Background())
 	stored, err := reg.Load()
 	if err != nil {
@@ -132,6 +145,11 @@ func New(opts Options) (*Service, error) {
 	for _, s := range stored {
 		e := &entry{s: s}
 		svc.streams[s.Name] = e
+		if settleEncryption(s) {
+			if err := reg.Save(s); err != nil {
+				return nil, err
+			}
+		}
 		switch s.Status {
 		case stream.StatusCreating, stream.StatusActive, stream.StatusDeleting:
 			p, err := svc.openPipeline(s)
@@ -160,9 +178,13 @@ func New(opts Options) (*Service, error) {
 }
 
 func (svc *Service) openPipeline(s *stream.Stream) (*deliver.Pipeline, error) {
+	logOpts, err := svc.logOptions(s)
+	if err != nil {
+		return nil, err
+	}
 	return deliver.Open(s, deliver.Options{
 		LogDir:          svc.logDir(s),
-		Log:             svc.opts.Log,
+		Log:             logOpts,
 		Store:           svc.opts.Store,
 		Logger:          svc.opts.Logger,
 		Workers:         svc.opts.Workers,
@@ -220,6 +242,13 @@ func (svc *Service) Create(ctx context.Context, in *stream.CreateInput) (string,
 	if err := svc.checkFunctions(ctx, &dest, "ExtendedS3DestinationConfiguration"); err != nil {
 		return "", err
 	}
+	encStatus := ""
+	if e := in.DeliveryStreamEncryptionConfigurationInput; e != nil {
+		if err := stream.CheckEncryptionKey(e); err != nil {
+			return "", err
+		}
+		encStatus = stream.EncryptionEnabled
+	}
 	now := svc.opts.Now().UTC()
 	s := &stream.Stream{
 		ID:            uuid.NewString(),
@@ -235,6 +264,7 @@ func (svc *Service) Create(ctx context.Context, in *stream.CreateInput) (string,
 		Destination:   stream.WithDefaults(dest),
 		Tags:          mergeTags(nil, in.Tags),
 	}
+	s.EncryptionStatus = encStatus
 	svc.mu.Lock()
 	if svc.closing {
 		svc.mu.Unlock()
@@ -494,31 +524,40 @@ func (svc *Service) Update(ctx context.Context, in *stream.UpdateInput) error {
 
 // pipeline returns the ACTIVE stream's pipeline for a put.
 func (svc *Service) pipeline(name string) (*deliver.Pipeline, *stream.Stream, error) {
+	p, s, _, err := svc.pipelineEntry(name)
+	return p, s, err
+}
+
+// pipelineEntry is pipeline that also returns the stream's entry.
+func (svc *Service) pipelineEntry(name string) (*deliver.Pipeline, *stream.Stream, *entry, error) {
 	svc.mu.Lock()
 	defer svc.mu.Unlock()
 	if svc.closing {
 		// Retryable, unlike ResourceNotFound: the records belong in the
 		// next start.
-		return nil, nil, apierror.ServiceUnavailable("The service is shutting down.")
+		return nil, nil, nil, apierror.ServiceUnavailable("The service is shutting down.")
 	}
 	e, ok := svc.streams[name]
 	if !ok {
-		return nil, nil, svc.notFound(name)
+		return nil, nil, nil, svc.notFound(name)
 	}
 	if e.s.Status != stream.StatusActive || e.pipe == nil {
-		return nil, nil, apierror.ResourceNotFound("Firehose %s under account %s is not ACTIVE (it is %s).", name, svc.opts.AccountID, e.s.Status)
+		return nil, nil, nil, apierror.ResourceNotFound("Firehose %s under account %s is not ACTIVE (it is %s).", name, svc.opts.AccountID, e.s.Status)
 	}
-	return e.pipe, e.s, nil
+	return e.pipe, e.s, e, nil
 }
 
 // Put appends records to an ACTIVE stream; on success every record is in the
 // write-ahead log. It returns the RecordId of each record.
 func (svc *Service) Put(ctx context.Context, name string, data [][]byte) ([]string, bool, error) {
-	p, s, err := svc.pipeline(name)
+	p, s, e, err := svc.pipelineEntry(name)
 	if err != nil {
 		return nil, false, err
 	}
+	e.enc.RLock() // the log's sealer does not change under a put (encryption.go)
 	first, err := p.Put(ctx, data)
+	sealed := p.Sealed()
+	e.enc.RUnlock()
 	if err != nil {
 		if errors.Is(err, deliver.ErrClosed) || errors.Is(err, deliver.ErrBackpressure) {
 			return nil, false, apierror.ServiceUnavailable("Slow down.")
@@ -532,7 +571,7 @@ func (svc *Service) Put(ctx context.Context, name string, data [][]byte) ([]stri
 	for i := range data {
 		ids[i] = recordID(buf, prefix, first+uint64(i))
 	}
-	return ids, s.Encryption != nil, nil
+	return ids, sealed, nil
 }
 
 // recordID makes an opaque RecordId from the stream incarnation (prefix) and

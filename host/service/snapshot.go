@@ -61,6 +61,7 @@ func (svc *Service) Snapshot() []metrics.Stream {
 			ConversionFailedRecords: st.ConversionFailedRecords,
 			ConversionFailedBytes:   st.ConversionFailedBytes,
 			ExpiredRecords:          st.ExpiredRecords,
+			LogReadFailures:         st.LogReadFailures,
 		})
 	}
 	return out

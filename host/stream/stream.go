@@ -49,8 +49,15 @@ type Stream struct {
 	LastUpdate time.Time `json:",omitzero"`
 	// DirectPut is the informational DirectPut source configuration.
 	DirectPut *DirectPutSourceConfiguration `json:",omitempty"`
-	// Encryption is the server-side stream encryption; nil when disabled.
+	// Encryption is the server-side stream encryption's key; nil when
+	// disabled.
 	Encryption *EncryptionConfigurationInput `json:",omitempty"`
+	// EncryptionStatus is ENABLING, ENABLED, ENABLING_FAILED, DISABLING
+	// or DISABLING_FAILED while Encryption is set; empty when it is nil
+	// (DISABLED). See EncryptionState.
+	EncryptionStatus string `json:",omitempty"`
+	// EncryptionFailure says why the last encryption change failed.
+	EncryptionFailure *FailureDescription `json:",omitempty"`
 	// DestinationID names the one destination.
 	DestinationID string
 	// Destination is the extended S3 destination with defaults applied.
@@ -224,9 +231,10 @@ type DestinationDescription struct {
 
 // EncryptionDescription is DeliveryStreamEncryptionConfiguration.
 type EncryptionDescription struct {
-	KeyARN  *string `json:",omitempty"` // KeyARN of a customer managed key.
-	KeyType *string `json:",omitempty"` // KeyType of the key.
-	Status  string  // Status ENABLED or DISABLED.
+	KeyARN             *string             `json:",omitempty"` // KeyARN of a customer managed key.
+	KeyType            *string             `json:",omitempty"` // KeyType of the key.
+	Status             string              // Status ENABLED, ENABLING, ENABLING_FAILED, DISABLED, DISABLING or DISABLING_FAILED.
+	FailureDescription *FailureDescription `json:",omitempty"` // FailureDescription of a failed change.
 }
 
 // SourceDescription is the Source member of a description.
@@ -265,11 +273,7 @@ func (s *Stream) Describe() Description {
 		t := Timestamp(c.LastUpdate)
 		d.LastUpdateTimestamp = &t
 	}
-	if c.Encryption != nil {
-		d.DeliveryStreamEncryptionConfiguration = &EncryptionDescription{KeyARN: c.Encryption.KeyARN, KeyType: String(c.Encryption.KeyType), Status: "ENABLED"}
-	} else {
-		d.DeliveryStreamEncryptionConfiguration = &EncryptionDescription{Status: "DISABLED"}
-	}
+	d.DeliveryStreamEncryptionConfiguration = c.describeEncryption()
 	if c.Type == TypeDirectPut {
 		src := c.DirectPut
 		if src == nil {

@@ -84,6 +84,28 @@
 // The records fill the payload exactly. Record i has sequence number
 // first+i. [DecodeFrame] implements these rules and is fuzzed.
 //
+// # Sealed frames
+//
+// When the log has a [Sealer] (server-side stream encryption), the writer
+// seals each frame's records: the header's magic is 'W' 'H' 'S' '1'
+// (0x57 0x48 0x53 0x31), its length bounds are 21 <= N <= MaxPayload+64 KiB,
+// and the payload is
+//
+//	offset  size  field
+//	0       8     first sequence number, uint64; >= 1
+//	8       4     C: record count, uint32; >= 1
+//	12      8     earliest arrival of the C records: Unix nanoseconds, int64; 0 unknown
+//	20      ...   the Sealer's output for the C records (encoded as above),
+//	              authenticated with payload bytes 0..19
+//
+// The clear fields let Open recover and check sequence numbers without the
+// key; the checksums cover the sealed bytes, so a torn sealed frame is found
+// like any other. Replay opens sealed frames with Options.Opener, checks
+// the records as in a plain frame, and fails with an error wrapping
+// [ErrSealed] when they do not open (no key, the wrong key): it never yields
+// what it could not authenticate. Plain and sealed frames mix freely in a
+// segment; [Log.SetSealer] switches between them at a frame boundary.
+//
 // # Checkpoint file
 //
 // The checkpoint records which sequence numbers are acknowledged: all those

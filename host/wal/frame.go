@@ -59,15 +59,24 @@ type Frame struct {
 	Count int
 
 	records []byte // the validated record encodings, Count of them
+
+	// A sealed frame (see seal.go) keeps its records encrypted until Open.
+	sealed  []byte // the Sealer's output
+	aad     []byte // payload bytes 0..sealedFixed, authenticated with it
+	arrival int64  // earliest arrival, Unix nanoseconds (0: unknown)
 }
 
 // EndSeq returns one past the sequence number of the frame's last record.
 func (f Frame) EndSeq() uint64 { return f.FirstSeq + uint64(f.Count) }
 
 // Entries yields the frame's records in order. Each Entry's Data aliases the
-// bytes the frame was decoded from; nothing is allocated.
+// bytes the frame was decoded from; nothing is allocated. A sealed frame
+// yields nothing: Open it first.
 func (f Frame) Entries() iter.Seq[Entry] {
 	return func(yield func(Entry) bool) {
+		if f.sealed != nil {
+			return
+		}
 		b := f.records
 		for i := range f.Count {
 			arr := int64(binary.LittleEndian.Uint64(b))
@@ -91,14 +100,14 @@ func (f Frame) Entries() iter.Seq[Entry] {
 // The error wraps [ErrTruncated] when b ends before the frame does, and
 // [ErrCorrupt] otherwise.
 func DecodeFrame(b []byte) (Frame, int, error) {
-	n, crc, err := parseHeader(b)
+	n, crc, sealed, err := parseHeader(b)
 	if err != nil {
 		return Frame{}, 0, err
 	}
 	if len(b)-HeaderSize < n {
 		return Frame{}, 0, fmt.Errorf("%w: need %d bytes, have %d", ErrTruncated, HeaderSize+n, len(b))
 	}
-	f, err := decodePayload(b[HeaderSize:HeaderSize+n], crc)
+	f, err := decodeAny(b[HeaderSize:HeaderSize+n], crc, sealed)
 	if err != nil {
 		return Frame{}, 0, err
 	}
@@ -106,23 +115,29 @@ func DecodeFrame(b []byte) (Frame, int, error) {
 }
 
 // parseHeader checks a frame header and returns the payload length and
-// checksum it announces. The length is within [payloadFixed+minRecordSize,
-// MaxPayload] when err is nil.
-func parseHeader(h []byte) (n int, crc uint32, err error) {
+// checksum it announces, and whether the frame is sealed. The length is
+// within [payloadFixed+minRecordSize, MaxPayload] for a plain frame and
+// [sealedFixed+1, maxSealedPayload] for a sealed one when err is nil.
+func parseHeader(h []byte) (n int, crc uint32, sealed bool, err error) {
 	if len(h) < HeaderSize {
-		return 0, 0, fmt.Errorf("%w: %d of %d header bytes", ErrTruncated, len(h), HeaderSize)
+		return 0, 0, false, fmt.Errorf("%w: %d of %d header bytes", ErrTruncated, len(h), HeaderSize)
 	}
-	if string(h[0:4]) != frameMagic {
-		return 0, 0, fmt.Errorf("%w: bad frame magic %x", ErrCorrupt, h[0:4])
+	sealed = string(h[0:4]) == sealedMagic
+	if !sealed && string(h[0:4]) != frameMagic {
+		return 0, 0, false, fmt.Errorf("%w: bad frame magic %x", ErrCorrupt, h[0:4])
 	}
 	if got, want := crc32.Checksum(h[0:12], castagnoli), binary.LittleEndian.Uint32(h[12:16]); got != want {
-		return 0, 0, fmt.Errorf("%w: frame header checksum %08x, want %08x", ErrCorrupt, got, want)
+		return 0, 0, false, fmt.Errorf("%w: frame header checksum %08x, want %08x", ErrCorrupt, got, want)
 	}
 	length := binary.LittleEndian.Uint32(h[4:8])
-	if length < payloadFixed+minRecordSize || length > MaxPayload {
-		return 0, 0, fmt.Errorf("%w: frame payload length %d out of range", ErrCorrupt, length)
+	lo, hi := uint32(payloadFixed+minRecordSize), uint32(MaxPayload)
+	if sealed {
+		lo, hi = sealedFixed+1, maxSealedPayload
 	}
-	return int(length), binary.LittleEndian.Uint32(h[8:12]), nil
+	if length < lo || length > hi {
+		return 0, 0, false, fmt.Errorf("%w: frame payload length %d out of range", ErrCorrupt, length)
+	}
+	return int(length), binary.LittleEndian.Uint32(h[8:12]), sealed, nil
 }
 
 // decodePayload checks a payload against its checksum and validates its
@@ -142,25 +157,33 @@ func decodePayload(p []byte, crc uint32) (Frame, error) {
 	case first > math.MaxUint64-uint64(count):
 		return Frame{}, fmt.Errorf("%w: frame sequence numbers overflow", ErrCorrupt)
 	}
+	if err := validateRecords(recs, count); err != nil {
+		return Frame{}, err
+	}
+	return Frame{FirstSeq: first, Count: int(count), records: recs}, nil
+}
+
+// validateRecords checks that recs holds exactly count record encodings.
+func validateRecords(recs []byte, count uint32) error {
 	b := recs
 	for i := range count {
 		if len(b) < minRecordSize {
-			return Frame{}, fmt.Errorf("%w: record %d: truncated", ErrCorrupt, i)
+			return fmt.Errorf("%w: record %d: truncated", ErrCorrupt, i)
 		}
 		n, k := binary.Uvarint(b[8:])
 		if k <= 0 || k != uvarintLen(n) {
-			return Frame{}, fmt.Errorf("%w: record %d: bad length varint", ErrCorrupt, i)
+			return fmt.Errorf("%w: record %d: bad length varint", ErrCorrupt, i)
 		}
 		b = b[8+k:]
 		if n > uint64(len(b)) {
-			return Frame{}, fmt.Errorf("%w: record %d: length %d exceeds the frame", ErrCorrupt, i, n)
+			return fmt.Errorf("%w: record %d: length %d exceeds the frame", ErrCorrupt, i, n)
 		}
 		b = b[n:]
 	}
 	if len(b) != 0 {
-		return Frame{}, fmt.Errorf("%w: %d bytes after the last record", ErrCorrupt, len(b))
+		return fmt.Errorf("%w: %d bytes after the last record", ErrCorrupt, len(b))
 	}
-	return Frame{FirstSeq: first, Count: int(count), records: recs}, nil
+	return nil
 }
 
 // AppendFrame appends to dst the frame holding recs with sequence numbers

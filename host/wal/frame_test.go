@@ -205,6 +205,10 @@ func check(t *testing.T, b []byte) {
 	if n < HeaderSize || n > len(b) {
 		t.Fatalf("DecodeFrame size %d of %d bytes", n, len(b))
 	}
+	if fr.Sealed() {
+		checkSealed(t, fr)
+		return
+	}
 	var recs []Record
 	seq := fr.FirstSeq
 	for e := range fr.Entries() {

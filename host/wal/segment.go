@@ -182,6 +182,9 @@ func appendMark(marks []mark, fr Frame) []mark {
 // minArrival returns the earliest arrival among a frame's records, in Unix
 // nanoseconds (0 if one is unknown).
 func minArrival(fr Frame) int64 {
+	if fr.Sealed() {
+		return fr.arrival
+	}
 	lo := int64(0)
 	for e := range fr.Entries() {
 		n := toNanos(e.Arrival)
@@ -206,7 +209,7 @@ func readFrame(r *bufio.Reader, hdr []byte, remain int64, buf *[]byte) (Frame, i
 	if _, err := io.ReadFull(r, hdr); err != nil {
 		return Frame{}, 0, err
 	}
-	n, crc, err := parseHeader(hdr)
+	n, crc, sealed, err := parseHeader(hdr)
 	if err != nil {
 		return Frame{}, 0, err
 	}
@@ -222,7 +225,7 @@ func readFrame(r *bufio.Reader, hdr []byte, remain int64, buf *[]byte) (Frame, i
 	if _, err := io.ReadFull(r, p); err != nil {
 		return Frame{}, 0, err
 	}
-	fr, err := decodePayload(p, crc)
+	fr, err := decodeAny(p, crc, sealed)
 	if err != nil {
 		return Frame{}, 0, err
 	}

@@ -65,6 +65,17 @@ type Options struct {
 	// FS opens the files the log writes (segments and the checkpoint).
 	// Default nil: the operating system's. Tests set it to inject faults.
 	FS FileSystem
+
+	// Sealer, when not nil, encrypts the records of every frame written
+	// (see Log.SetSealer, which changes it). Default nil: frames are
+	// written in the clear.
+	Sealer Sealer
+
+	// Opener decrypts sealed frames when Replay reads them. Without one,
+	// or when it cannot open a frame (a wrong or missing key), Replay
+	// fails with an error wrapping ErrSealed. Open never needs it: the
+	// sequence numbers of a sealed frame are in the clear.
+	Opener Opener
 }
 
 // withDefaults returns o with zero fields replaced by their defaults.
@@ -210,7 +221,11 @@ type Log struct {
 	closing bool
 	failed  error // sticky write or sync failure
 
+	// sealer seals the frames the writer takes from now on; under qmu.
+	sealer Sealer
+
 	// Owned by the writer goroutine (and by Open before it starts).
+	sealBuf  []byte
 	file     File
 	active   *segment
 	buf      []byte
@@ -251,7 +266,7 @@ func Open(dir string, o Options) (*Log, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Log{dir: dir, opts: o, lock: lock, finished: make(chan struct{})}
+	l := &Log{dir: dir, opts: o, lock: lock, finished: make(chan struct{}), sealer: o.Sealer}
 	l.qcond.L = &l.qmu
 	l.reqs.New = func() any { return &request{done: make(chan struct{}, 1)} }
 	if err := l.recover(); err != nil {
@@ -535,6 +550,7 @@ func (l *Log) run() {
 		clear(l.queue[k:])
 		l.queue = l.queue[:k]
 
+		seal := l.sealer
 		first := l.next
 		buf, start := beginFrame(l.buf[:0], first)
 		count := 0
@@ -553,8 +569,16 @@ func (l *Log) run() {
 		l.next += uint64(count)
 		l.qmu.Unlock()
 
-		finishFrame(buf, start, count)
-		fatal, err := l.write(buf, first, first+uint64(count), lo)
+		frame, fatal, err := buf, false, error(nil)
+		if seal == nil {
+			finishFrame(buf, start, count)
+		} else {
+			l.sealBuf, err = appendSealedFrame(l.sealBuf[:0], first, count, lo, buf[start+HeaderSize+payloadFixed:], seal)
+			frame = l.sealBuf
+		}
+		if err == nil {
+			fatal, err = l.write(frame, first, first+uint64(count), lo)
+		}
 		if err != nil {
 			l.qmu.Lock()
 			if fatal {
@@ -733,7 +757,7 @@ func (l *Log) Replay(fn func(Entry) error) error {
 		if acks.covers(s.first, s.end) {
 			continue
 		}
-		if err := replaySegment(segmentPath(l.dir, s.first), s, &cur, &scratch, fn); err != nil {
+		if err := replaySegment(segmentPath(l.dir, s.first), s, &cur, &scratch, l.opts.Opener, fn); err != nil {
 			return err
 		}
 	}
@@ -741,7 +765,7 @@ func (l *Log) Replay(fn func(Entry) error) error {
 }
 
 // replaySegment is Replay for one segment, read up to s.size.
-func replaySegment(path string, s segment, cur *ackCursor, scratch *[]byte, fn func(Entry) error) error {
+func replaySegment(path string, s segment, cur *ackCursor, scratch *[]byte, o Opener, fn func(Entry) error) error {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil // deleted by an Ack since Replay started: all acknowledged
@@ -770,8 +794,14 @@ func replaySegment(path string, s segment, cur *ackCursor, scratch *[]byte, fn f
 		if cur.s.covers(fr.FirstSeq, fr.EndSeq()) {
 			continue
 		}
-		// Copy the frame out of the scratch buffer so fn may keep Data.
+		// Copy the frame out of the scratch buffer so fn may keep Data
+		// (opening a sealed frame decrypts into fresh memory).
 		own := Frame{FirstSeq: fr.FirstSeq, Count: fr.Count, records: bytes.Clone(fr.records)}
+		if fr.Sealed() {
+			if own, err = fr.Open(o); err != nil {
+				return fmt.Errorf("wal: replay %s at offset %d (sequence numbers %d to %d): %w", path, off-int64(n), fr.FirstSeq, fr.EndSeq()-1, err)
+			}
+		}
 		for e := range own.Entries() {
 			if cur.acked(e.Seq) {
 				continue

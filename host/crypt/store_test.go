@@ -1,0 +1,76 @@
+package crypt
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/wasmhose/wasmhose/host/objstore"
+)
+
+func TestStoreEncryptsKMSObjects(t *testing.T) {
+	ctx := t.Context()
+	root := t.TempDir()
+	local, err := objstore.NewLocal(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = local.Close() })
+	k := newKeyring(t)
+	s := NewStore(local, k)
+	body := []byte(`{"ticker":"AMZN","price":1}` + "\n")
+	for _, tt := range []struct {
+		name     string
+		key      string
+		opts     objstore.PutOptions
+		expPlain bool // stored as is
+	}{
+		{"no encryption", "plain/a", objstore.PutOptions{}, true},
+		{"SSE-KMS key", "secure/a", objstore.PutOptions{SSEKMSKeyID: testARN}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := s.Put(ctx, "b", tt.key, body, tt.opts); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := os.ReadFile(filepath.Join(root, "b", tt.key))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := bytes.Equal(raw, body); got != tt.expPlain {
+				t.Fatalf("file holds the plaintext: %v, want %v", got, tt.expPlain)
+			}
+			if !tt.expPlain {
+				h, _, err := ParseHeader(raw)
+				if err != nil || h.KeyID != KeyID(tt.opts.SSEKMSKeyID) {
+					t.Fatalf("file header %+v, %v", h, err)
+				}
+			}
+			got, err := s.Get(ctx, "b", tt.key)
+			if err != nil || !bytes.Equal(got, body) {
+				t.Fatalf("Get = %q, %v", got, err)
+			}
+		})
+	}
+	// A damaged encrypted object is an error wrapping ErrAuth, in an
+	// *objstore.Error.
+	path := filepath.Join(root, "b", "secure/a")
+	raw, _ := os.ReadFile(path)
+	raw[len(raw)-1] ^= 1
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.Get(ctx, "b", "secure/a")
+	var oe *objstore.Error
+	if !errors.Is(err, ErrAuth) || !errors.As(err, &oe) || oe.Op != "get" {
+		t.Fatalf("Get of a damaged object = %v", err)
+	}
+	// Listing and pinging pass through.
+	if l, err := s.List(ctx, "b", ""); err != nil || len(l) != 2 {
+		t.Fatalf("List = %v, %v", l, err)
+	}
+	if err := s.Ping(ctx, "b"); err != nil {
+		t.Fatal(err)
+	}
+}
