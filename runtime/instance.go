@@ -117,6 +117,9 @@ func (in *instance) instantiate(ctx context.Context, mc wazero.ModuleConfig) err
 	m, err := p.rt.wz.InstantiateModule(sctx, p.mod.compiled, mc)
 	if err != nil {
 		stopWatch()
+		if ctx.Err() != nil { // the caller gave up (a client that hung up), not the deadline
+			return fmt.Errorf("%w: instantiate: %w", ErrInit, ctx.Err())
+		}
 		if sctx.Err() != nil {
 			return fmt.Errorf("%w: instantiate: %w", ErrInit, ErrTimeout)
 		}

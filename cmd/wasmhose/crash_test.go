@@ -29,8 +29,22 @@ func TestMain(m *testing.M) {
 	if args := os.Getenv("WASMHOSE_TEST_RUN"); args != "" {
 		os.Exit(run(strings.Fields(args), os.Stdout, os.Stderr))
 	}
-	os.Exit(m.Run())
+	// Every server of the run, in process or child, shares one compilation
+	// cache: compiling the built-in plugins takes seconds (tens under -race
+	// on a busy machine), once per run instead of once per test.
+	dir, err := os.MkdirTemp("", "wasmhose-compile-cache-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	compileCache = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
 }
+
+// compileCache is the run's shared plugin compilation cache (TestMain).
+var compileCache string
 
 // child is a wasmhose server process.
 type child struct {
@@ -89,7 +103,7 @@ func (o *childOutput) unexpected() string {
 func startChild(t *testing.T, dataDir string, extra ...string) *child {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "WASMHOSE_TEST_RUN=serve --listen 127.0.0.1:0 --data-dir "+dataDir+" "+strings.Join(extra, " "))
+	cmd.Env = append(os.Environ(), "WASMHOSE_TEST_RUN=serve --listen 127.0.0.1:0 --data-dir "+dataDir+" --compilation-cache "+compileCache+" "+strings.Join(extra, " "))
 	out := &childOutput{addrc: make(chan string, 1)}
 	cmd.Stderr = out
 	if err := cmd.Start(); err != nil {

@@ -42,6 +42,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (default info)")
 	tlsCert := fs.String("tls-cert", "", "PEM certificate file: serve HTTPS (with --tls-key; SIGHUP reloads both)")
 	tlsKey := fs.String("tls-key", "", "PEM private key file of --tls-cert")
+	compileCache := fs.String("compilation-cache", "", "folder of compiled plugins, may be shared by several data dirs (default <data-dir>/plugins/cache)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until shutdown (for performance work)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -62,6 +63,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	}
 	if *logLevel != "" {
 		cfg.LogLevel = *logLevel
+	}
+	if *compileCache != "" {
+		cfg.Plugins.CompilationCacheDir = *compileCache
 	}
 	if *tlsCert != "" || *tlsKey != "" {
 		cfg.TLS = config.TLS{CertFile: *tlsCert, KeyFile: *tlsKey}
@@ -121,8 +125,13 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 	// Transform plugins: one Wasm runtime for the process, sharing the
 	// compilation cache with `wasmhose plugin`.
 	pluginDir := filepath.Join(cfg.DataDir, pluginstore.DirName)
+	cacheDir := cfg.Plugins.CompilationCacheDir
+	if cacheDir == "" {
+		cacheDir = pluginstore.CompilationCacheDir(pluginDir)
+	}
 	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().
-		WithCompilationCacheDir(pluginstore.CompilationCacheDir(pluginDir)).
+		WithCompilationCacheDir(cacheDir).
+		WithBatchTimeout(cfg.Plugins.BatchTimeout).
 		WithLogger(logger.With("component", "plugin")))
 	if err != nil {
 		return fmt.Errorf("plugin runtime: %w", err)

@@ -60,6 +60,7 @@ func startServer(t *testing.T, dataDir string, mutate func(*config.Config)) *tes
 	cfg.Listen = "127.0.0.1:0"
 	cfg.DataDir = dataDir
 	cfg.LogLevel = "debug"
+	cfg.Plugins.CompilationCacheDir = compileCache
 	if mutate != nil {
 		mutate(&cfg)
 	}

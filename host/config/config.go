@@ -53,6 +53,8 @@ type Config struct {
 	Public Public `yaml:"public"`
 	// Catalog is where format conversion reads table schemas.
 	Catalog Catalog `yaml:"catalog"`
+	// Plugins configures the Wasm transform runtime.
+	Plugins Plugins `yaml:"plugins"`
 }
 
 // Auth modes.
@@ -157,6 +159,7 @@ func Default() Config {
 		WAL:       WAL{SegmentBytes: 64 << 20},
 		Delivery:  Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:      Auth{Mode: AuthDev, ClockSkew: 5 * time.Minute},
+		Plugins:   Plugins{BatchTimeout: DefaultPluginBatchTimeout},
 	}
 }
 
@@ -255,6 +258,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.Auth.validate()...)
 	errs = append(errs, c.validateSecurity()...)
 	errs = append(errs, c.Catalog.validate()...)
+	errs = append(errs, c.Plugins.validate()...)
 	return errors.Join(errs...)
 }
 

@@ -31,6 +31,7 @@ func TestDefaultValidates(t *testing.T) {
 		WAL:      config.WAL{SegmentBytes: 64 << 20},
 		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:     config.Auth{Mode: "dev", ClockSkew: 5 * time.Minute},
+		Plugins:  config.Plugins{BatchTimeout: 30 * time.Second},
 	}
 	if !reflect.DeepEqual(c, exp) {
 		t.Fatalf("Default() = %+v, want %+v", c, exp)
@@ -46,6 +47,7 @@ func TestParse(t *testing.T) {
 		WAL:      config.WAL{SegmentBytes: 67108864},
 		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:     config.Auth{Mode: "dev", ClockSkew: 5 * time.Minute},
+		Plugins:  config.Plugins{BatchTimeout: 30 * time.Second},
 	}
 	partial := config.Default()
 	partial.Region = "ap-southeast-2"
@@ -255,6 +257,7 @@ func TestValidate(t *testing.T) {
 			"delivery.drainTimeout: 0s must be at least 1s",
 			`auth.mode: "" must be dev or sigv4`,
 			"auth.clockSkew: 0s must be from 1s to 1h",
+			"plugins.batchTimeout: 0s must be positive",
 		}},
 	}
 	for _, tt := range tests {
@@ -348,6 +351,7 @@ func TestFullYAML(t *testing.T) {
 			{AccessKeyID: "AKIDADMIN", SecretAccessKey: "admin-secret"},
 		}},
 		Catalog: config.Catalog{Source: "glue", Endpoint: "http://127.0.0.1:4573", Region: "eu-west-1", CacheTTL: 10 * time.Second},
+		Plugins: config.Plugins{BatchTimeout: 5 * time.Second, CompilationCacheDir: "/var/cache/wasmhose"},
 	}
 	if !reflect.DeepEqual(c, exp) {
 		t.Fatalf("full.yaml = %+v\nwant        %+v", c, exp)

@@ -194,6 +194,7 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	abs(&c.TLS.CertFile)
 	abs(&c.TLS.KeyFile)
+	abs(&c.Plugins.CompilationCacheDir)
 	for i := range c.Auth.Keys {
 		abs(&c.Auth.Keys[i].PolicyFile)
 	}
