@@ -1,6 +1,6 @@
 // Package interrupt rewrites a WebAssembly module so that the host can stop it
 // at any moment, cheaply: it adds a mutable i32 global, exported as
-// ExportName, and checks of that global at the entry of every function and
+// ExportName, and a check of that global at the entry of every function and
 // at the head of every loop:
 //
 //	global.get $interrupt
@@ -11,18 +11,9 @@
 // Every unbounded computation in Wasm passes through a loop header (the only
 // target of a backward branch) or a function entry (recursion), so setting the
 // global to a non-zero value from another goroutine makes the running guest
-// trap soon after.
-//
-// Checking a global at every loop iteration costs a memory load; the yield
-// countdown that keeps Go's scheduler alive (see YieldInterval) costs a load
-// and a store, and the store-to-load chain through memory made loop-heavy
-// guests 60-70% slower. So in a module with a memory, loops count their
-// iterations in an added local instead, which the compiler keeps in a
-// register, and run the global checks once every LoopCheckInterval
-// iterations; function entries run them every time. That bounds the work
-// between two checks by LoopCheckInterval iterations per active call frame.
-// wazero's WithCloseOnContextDone, the alternative, calls out of the guest at
-// every loop iteration.
+// trap within one loop iteration or call. The check is a load, a test and a
+// predicted branch, against wazero's WithCloseOnContextDone, which calls out
+// of the guest at every loop iteration.
 //
 // # Notes
 //
@@ -58,16 +49,6 @@ const ExportName = "wasmhose_interrupt"
 // nothing to grow and gets the flag check alone.
 const YieldInterval = 1 << 14
 
-// LoopCheckInterval is how many iterations of a function's loops pass
-// between two slow checks (flag and yield countdown) in one call of the
-// function. The iterations are counted in a local, which the compiler keeps
-// in a register, so a loop pays an add, an and and a predicted branch per
-// iteration instead of a global's load and store. Calls count one check
-// each at function entry, so loops nested across functions still reach a
-// slow check at least every LoopCheckInterval iterations or calls. Must be
-// a power of two.
-const LoopCheckInterval = 1 << 6
-
 // ErrMalformed is wrapped by every error about a module the rewriter cannot
 // parse.
 var ErrMalformed = errors.New("malformed module")
@@ -78,17 +59,13 @@ var ErrUnsupported = errors.New("unsupported")
 
 const (
 	secCustom   = 0
-	secType     = 1
 	secImport   = 2
-	secFunction = 3
 	secMemory   = 5
 	secGlobal   = 6
 	secExport   = 7
 	secCode     = 10
 	kindGlobal  = 3
 	opLoop      = 0x03
-	opLocalGet  = 0x20
-	opLocalTee  = 0x22
 	opGlobalGet = 0x23
 	opGlobalSet = 0x24
 )
@@ -173,28 +150,16 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 	}
 
 	// Count globals: imported ones come first in the index space.
-	var nGlobals, nMemories, nImportedFuncs uint32
-	var paramCounts, funcTypes []uint32
+	var nGlobals, nMemories uint32
 	for _, s := range secs {
 		switch s.id {
 		case secImport:
-			n, m, f, err := countImports(s.payload)
+			n, m, err := countImports(s.payload)
 			if err != nil {
 				return nil, st, fmt.Errorf("import section: %w", err)
 			}
 			nGlobals += n
 			nMemories += m
-			nImportedFuncs += f
-		case secType:
-			var err error
-			if paramCounts, err = readParamCounts(s.payload); err != nil {
-				return nil, st, fmt.Errorf("type section: %w", err)
-			}
-		case secFunction:
-			var err error
-			if funcTypes, err = readU32Vector(s.payload); err != nil {
-				return nil, st, fmt.Errorf("function section: %w", err)
-			}
 		case secMemory:
 			n, err := newReader(s.payload).U32()
 			if err != nil {
@@ -268,14 +233,7 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 			emit(s.id, p)
 			haveExport = true
 		case secCode:
-			params := make([]uint32, len(funcTypes))
-			for i, t := range funcTypes {
-				if int(t) >= len(paramCounts) {
-					return nil, st, fmt.Errorf("%w: function %d has type %d of %d", ErrMalformed, nImportedFuncs+uint32(i), t, len(paramCounts))
-				}
-				params[i] = paramCounts[t]
-			}
-			p, err := rewriteCode(s.payload, st.Global, yields, params, &st)
+			p, err := rewriteCode(s.payload, st.Global, yields, &st)
 			if err != nil {
 				return nil, st, fmt.Errorf("code section: %w", err)
 			}
@@ -289,26 +247,25 @@ func Inject(wasm []byte) ([]byte, Stats, error) {
 }
 
 // countImports returns the number of imported globals and memories.
-func countImports(p []byte) (globals, memories, funcs uint32, err error) {
+func countImports(p []byte) (globals, memories uint32, err error) {
 	r := newReader(p)
 	n, err := r.U32()
 	if err != nil {
-		return 0, 0, 0, err
+		return 0, 0, err
 	}
 	for i := uint32(0); i < n; i++ {
 		if _, err := r.Name(); err != nil {
-			return 0, 0, 0, err
+			return 0, 0, err
 		}
 		if _, err := r.Name(); err != nil {
-			return 0, 0, 0, err
+			return 0, 0, err
 		}
 		kind, err := r.Byte()
 		if err != nil {
-			return 0, 0, 0, err
+			return 0, 0, err
 		}
 		switch kind {
 		case 0: // func: type index
-			funcs++
 			_, err = r.U32()
 		case 1: // table: reftype, limits
 			if _, err = r.Byte(); err == nil {
@@ -327,16 +284,16 @@ func countImports(p []byte) (globals, memories, funcs uint32, err error) {
 				_, err = r.U32()
 			}
 		default:
-			return 0, 0, 0, fmt.Errorf("%w: import kind %d", ErrMalformed, kind)
+			return 0, 0, fmt.Errorf("%w: import kind %d", ErrMalformed, kind)
 		}
 		if err != nil {
-			return 0, 0, 0, err
+			return 0, 0, err
 		}
 	}
 	if len(r.B) != 0 {
-		return 0, 0, 0, fmt.Errorf("%w: import section has trailing bytes", ErrMalformed)
+		return 0, 0, fmt.Errorf("%w: import section has trailing bytes", ErrMalformed)
 	}
-	return globals, memories, funcs, nil
+	return globals, memories, nil
 }
 
 func checkExportName(p []byte) error {
@@ -381,16 +338,14 @@ func appendToVector(p, item []byte) ([]byte, error) {
 	return append(out, item...), nil
 }
 
-// slowCheck is the check run at every function entry, and at a loop head
-// once every LoopCheckInterval iterations: with yields, count the global
-// countdown down and at zero reset it and run memory.grow 0, which wazero
-// executes in Go: a point where the goroutine can be preempted, so a
-// runaway loop never holds up the Go scheduler or a garbage collection's
-// stop-the-world (compiled Wasm cannot be preempted asynchronously), and the
-// goroutine that sets the flag gets to run. Then the flag test.
-func slowCheck(global uint32, yields bool) []byte {
+func rewriteCode(p []byte, global uint32, yields bool, st *Stats) ([]byte, error) {
 	var check []byte
 	if yields {
+		// Count down; at zero, reset and run memory.grow 0, which wazero
+		// executes in Go: a point where the goroutine can be preempted, so
+		// a runaway loop never holds up the Go scheduler or a garbage
+		// collection's stop-the-world (compiled Wasm cannot be preempted
+		// asynchronously), and the goroutine that sets the flag gets to run.
 		ctr := uint64(global) + 1
 		check = append(check, opGlobalGet)
 		check = binary.AppendUvarint(check, ctr)
@@ -406,36 +361,15 @@ func slowCheck(global uint32, yields bool) []byte {
 	}
 	check = append(check, opGlobalGet)
 	check = binary.AppendUvarint(check, uint64(global))
-	return append(check, 0x04, 0x40, 0x00, 0x0B) // if (empty) unreachable end
-}
+	check = append(check, 0x04, 0x40, 0x00, 0x0B) // if (empty) unreachable end
 
-// loopCheck is the check at a loop head when the function has a counter in
-// local: count the iteration in the local (a register, unlike a global)
-// and run slow once every LoopCheckInterval iterations.
-func loopCheck(local uint32, slow []byte) []byte {
-	check := []byte{opLocalGet}
-	check = binary.AppendUvarint(check, uint64(local))
-	check = append(check, 0x41, 0x01, 0x6A, opLocalTee) // i32.const 1, i32.add, local.tee
-	check = binary.AppendUvarint(check, uint64(local))
-	check = append(check, 0x41)
-	check = appendI32(check, LoopCheckInterval-1)
-	check = append(check, 0x71, 0x45, 0x04, 0x40) // i32.and, i32.eqz, if (empty)
-	check = append(check, slow...)
-	return append(check, 0x0B) // end
-}
-
-func rewriteCode(p []byte, global uint32, yields bool, params []uint32, st *Stats) ([]byte, error) {
-	slow := slowCheck(global, yields)
 	r := newReader(p)
 	n, err := r.U32()
 	if err != nil {
 		return nil, err
 	}
-	if int(n) != len(params) {
-		return nil, fmt.Errorf("%w: %d function bodies for %d declared functions", ErrMalformed, n, len(params))
-	}
 	out := binary.AppendUvarint(make([]byte, 0, len(p)+len(p)/8), uint64(n))
-	var body, instrs []byte
+	var body []byte
 	for i := uint32(0); i < n; i++ {
 		size, err := r.U32()
 		if err != nil {
@@ -445,7 +379,7 @@ func rewriteCode(p []byte, global uint32, yields bool, params []uint32, st *Stat
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
-		body, instrs, err = rewriteBody(body[:0], instrs[:0], code, slow, global, yields, params[i], st)
+		body, err = rewriteBody(body[:0], code, check, global, st)
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
@@ -459,127 +393,36 @@ func rewriteCode(p []byte, global uint32, yields bool, params []uint32, st *Stat
 	return out, nil
 }
 
-// maxLocals bounds a function's locals, as wazero does, so the added
-// counter never pushes a valid function over the limit unnoticed.
-const maxLocals = 50000
-
-// rewriteBody instruments one function body. With yields, a function that
-// has loops gets one more i32 local, the iteration counter of loopCheck.
-func rewriteBody(out, instrs, code, slow []byte, global uint32, yields bool, params uint32, st *Stats) (body, scratch []byte, err error) {
+func rewriteBody(out, code, check []byte, global uint32, st *Stats) ([]byte, error) {
 	r := newReader(code)
 	groups, err := r.U32()
 	if err != nil {
-		return nil, instrs, err
+		return nil, err
 	}
-	locals := uint64(params)
 	for g := uint32(0); g < groups; g++ {
-		c, err := r.U32()
-		if err != nil {
-			return nil, instrs, err
+		if _, err := r.U32(); err != nil {
+			return nil, err
 		}
 		if _, err := r.Byte(); err != nil {
-			return nil, instrs, err
+			return nil, err
 		}
-		locals += uint64(c)
 	}
-	declared := code[:len(code)-len(r.B)]
-	counter := uint32(locals) // the added local's index, if any
-	var loop []byte
-	if yields {
-		if locals+1 > maxLocals {
-			return nil, instrs, fmt.Errorf("%w: function has %d locals", ErrUnsupported, locals)
-		}
-		loop = loopCheck(counter, slow)
-	} else {
-		loop = slow
-	}
-	loops := 0
+	out = append(out, code[:len(code)-len(r.B)]...)
+	out = append(out, check...)
 	for len(r.B) > 0 {
 		start := r.B
 		op, _ := r.Byte()
 		if err := r.skipImmediates(op, global); err != nil {
-			return nil, instrs, fmt.Errorf("opcode 0x%02x at offset %d: %w", op, len(code)-len(start), err)
+			return nil, fmt.Errorf("opcode 0x%02x at offset %d: %w", op, len(code)-len(start), err)
 		}
-		instrs = append(instrs, start[:len(start)-len(r.B)]...)
+		out = append(out, start[:len(start)-len(r.B)]...)
 		if op == opLoop {
-			instrs = append(instrs, loop...)
-			loops++
+			out = append(out, check...)
+			st.Loops++
 		}
 	}
-	if len(instrs) == 0 || instrs[len(instrs)-1] != 0x0B {
-		return nil, instrs, fmt.Errorf("%w: body does not end with end", ErrMalformed)
-	}
-	st.Loops += loops
-	if yields && loops > 0 {
-		// The declared groups, then one group of a single i32.
-		out = binary.AppendUvarint(out, uint64(groups)+1)
-		gr := newReader(declared)
-		_, _ = gr.U32()
-		out = append(out, gr.B...)
-		out = append(out, 0x01, 0x7F)
-	} else {
-		out = append(out, declared...)
-	}
-	out = append(out, slow...)
-	return append(out, instrs...), instrs, nil
-}
-
-// readParamCounts reads the type section: the number of parameters of each
-// function type. Only plain function types (0x60) are accepted.
-func readParamCounts(p []byte) ([]uint32, error) {
-	r := newReader(p)
-	n, err := r.U32()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]uint32, 0, min(n, 1<<16))
-	for i := uint32(0); i < n; i++ {
-		form, err := r.Byte()
-		if err != nil {
-			return nil, err
-		}
-		if form != 0x60 {
-			return nil, fmt.Errorf("%w: type %d has form 0x%02x", ErrUnsupported, i, form)
-		}
-		np, err := r.U32()
-		if err != nil {
-			return nil, err
-		}
-		if err := r.skip(np); err != nil {
-			return nil, err
-		}
-		nr, err := r.U32()
-		if err != nil {
-			return nil, err
-		}
-		if err := r.skip(nr); err != nil {
-			return nil, err
-		}
-		out = append(out, np)
-	}
-	if len(r.B) != 0 {
-		return nil, fmt.Errorf("%w: trailing bytes", ErrMalformed)
-	}
-	return out, nil
-}
-
-// readU32Vector reads a vector of u32 (the function section).
-func readU32Vector(p []byte) ([]uint32, error) {
-	r := newReader(p)
-	n, err := r.U32()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]uint32, 0, min(n, 1<<16))
-	for i := uint32(0); i < n; i++ {
-		v, err := r.U32()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	if len(r.B) != 0 {
-		return nil, fmt.Errorf("%w: trailing bytes", ErrMalformed)
+	if len(out) == 0 || out[len(out)-1] != 0x0B {
+		return nil, fmt.Errorf("%w: body does not end with end", ErrMalformed)
 	}
 	return out, nil
 }
