@@ -59,6 +59,9 @@ func conversionStream(t *testing.T, ts *testServer, name string, ser *types.Seri
 		Prefix:            aws.String(name + "/"),
 		ErrorOutputPrefix: aws.String(name + "-errors/!{firehose:error-output-type}/"),
 		BufferingHints:    &types.BufferingHints{SizeInMBs: aws.Int32(64), IntervalInSeconds: aws.Int32(1)},
+		CloudWatchLoggingOptions: &types.CloudWatchLoggingOptions{
+			Enabled: aws.Bool(true), LogGroupName: aws.String("conversion"), LogStreamName: aws.String(name),
+		},
 		DataFormatConversionConfiguration: &types.DataFormatConversionConfiguration{
 			Enabled: aws.Bool(true),
 			SchemaConfiguration: &types.SchemaConfiguration{
@@ -107,6 +110,21 @@ func waitConverted(t *testing.T, ts *testServer, name, ext string) (data []byte,
 	return data, errDocs
 }
 
+// checkErrorLog checks that each failed record is in the stream's error
+// log, as Firehose logs them to CloudWatch Logs.
+func checkErrorLog(t *testing.T, ts *testServer, name string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(ts.dataDir, "logs", "conversion", name+".log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, code := range []string{"DataFormatConversion.ParseError", "DataFormatConversion.MalformedData"} {
+		if !bytes.Contains(b, []byte(`"errorCode":"`+code+`"`)) {
+			t.Errorf("the error log has no %s entry:\n%s", code, b)
+		}
+	}
+}
+
 // checkErrorDocs checks the format-conversion-failed records.
 func checkErrorDocs(t *testing.T, docs []map[string]any) {
 	t.Helper()
@@ -148,6 +166,7 @@ func TestConversionParquet(t *testing.T) {
 	putAll(t, ts.client(), "pq", conversionRecords)
 	data, errDocs := waitConverted(t, ts, "pq", ".parquet")
 	checkErrorDocs(t, errDocs)
+	checkErrorLog(t, ts, "pq")
 	if !bytes.HasPrefix(data, []byte("PAR1")) || !bytes.HasSuffix(data, []byte("PAR1")) {
 		t.Fatalf("the .parquet object is not Parquet: % x…", data[:min(8, len(data))])
 	}
@@ -203,6 +222,7 @@ func TestConversionORC(t *testing.T) {
 	putAll(t, ts.client(), "oc", conversionRecords)
 	data, errDocs := waitConverted(t, ts, "oc", ".orc")
 	checkErrorDocs(t, errDocs)
+	checkErrorLog(t, ts, "oc")
 
 	r, err := orc.NewReader(bytes.NewReader(data))
 	if err != nil {

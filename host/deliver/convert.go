@@ -18,6 +18,10 @@ import (
 // failed format conversion.
 const errorTypeConversion = "format-conversion-failed"
 
+// maxConversionErrorsLogged bounds the error-log entries of one batch's
+// conversion failures.
+const maxConversionErrorsLogged = 20
+
 // Converters builds the record format converter of a stream's
 // DataFormatConversionConfiguration (host/convert implements it).
 type Converters interface {
@@ -148,6 +152,16 @@ func (p *Pipeline) convert(ctx context.Context, st *settings, recs []buffer.Reco
 		}
 		o.errorOutput = true
 		o.conv = convCounts{failedRecords: int64(len(res.Failed)), failedBytes: failedBytes}
+		// Firehose logs each record that fails conversion to the stream's
+		// error log; a batch logs at most maxConversionErrorsLogged of them
+		// (the error output holds them all).
+		for i, f := range res.Failed {
+			if i == maxConversionErrorsLogged {
+				p.reportError(st, ErrorEvent{Time: ended, ErrorCode: f.Code, Message: fmt.Sprintf("%d more records of this batch failed conversion; all are in the %s error output", len(res.Failed)-i, errorTypeConversion)})
+				break
+			}
+			p.reportError(st, ErrorEvent{Time: ended, ErrorCode: f.Code, Message: f.Message})
+		}
 		o.records = len(docs)
 		objs = append(objs, o)
 	}
