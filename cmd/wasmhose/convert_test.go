@@ -232,6 +232,30 @@ func TestConversionORC(t *testing.T) {
 	if got := r.NumRows(); got != 4 {
 		t.Fatalf("NumRows = %d, want 4", got)
 	}
+	// Stripe statistics, read by the same independent reader: counts
+	// without nulls, integer sums, timestamp bounds in milliseconds,
+	// boolean true counts.
+	md := r.Metadata()
+	if md == nil || len(md.GetStripeStats()) != 1 {
+		t.Fatalf("stripe statistics: %v", md)
+	}
+	cs := md.GetStripeStats()[0].GetColStats() // 0 is the root struct, then the columns in order
+	if len(cs) != 7 {
+		t.Fatalf("%d column statistics, want 7", len(cs))
+	}
+	if is := cs[2].GetIntStatistics(); cs[2].GetNumberOfValues() != 4 || is.GetMinimum() != 1 || is.GetMaximum() != 4 || is.GetSum() != 10 {
+		t.Errorf("user_id statistics: %v", cs[2])
+	}
+	if ts := cs[3].GetTimestampStatistics(); cs[3].GetNumberOfValues() != 2 || !cs[3].GetHasNull() ||
+		ts.GetMinimum() != 1764151200000 || ts.GetMaximum() != time.Date(2026, 11, 26, 10, 0, 0, 123e6, time.UTC).UnixMilli() {
+		t.Errorf("ts statistics: %v", cs[3])
+	}
+	if bs := cs[4].GetBucketStatistics(); cs[4].GetNumberOfValues() != 2 || len(bs.GetCount()) != 1 || bs.GetCount()[0] != 1 {
+		t.Errorf("ok statistics: %v", cs[4])
+	}
+	if cs[6].GetNumberOfValues() != 1 || !cs[6].GetHasNull() || cs[6].GetStringStatistics().GetMinimum() != "first" {
+		t.Errorf("note statistics: %v", cs[6])
+	}
 	c := r.Select("id", "user_id", "ts", "ok", "score", "note")
 	type row struct {
 		id     any
