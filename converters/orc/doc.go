@@ -30,6 +30,17 @@
 // values; timestamps as seconds from 2015-01-01 plus encoded nanoseconds,
 // in UTC; decimals as zigzag base-128 varints with their scale in SECONDARY.
 //
+// String, char and varchar columns are dictionary encoded (DICTIONARY_V2,
+// or DICTIONARY in V0_11 files) in each stripe where the ratio of distinct
+// to non-null values is at most DictionaryKeyThreshold (0.8 by default, as
+// in Hive), and DIRECT otherwise. As in ORC Java, the dictionary is sorted
+// by the values' bytes, DATA holds each value's rank in it and LENGTH the
+// entries' lengths; the ratio is checked early, at the end of the stripe's
+// first row group, and a column that fails it is written directly from
+// then on; a dictionary that outgrows half the stripe size is given up for
+// the stripe too (see Options.DictionaryKeyThreshold). Binary columns are
+// always DIRECT. Statistics do not depend on the encoding.
+//
 // Statistics, per row group (in the row index), per stripe (metadata) and
 // for the file (footer), are what readers that prune expect: counts exclude
 // nulls, hasNull is set; integer, double and decimal sums are left out when
@@ -48,16 +59,16 @@
 // compressed, reaches StripeSizeBytes (checked more often as the stripe
 // fills, at most every 4,096 rows), so memory stays bounded by about one
 // stripe plus the open compression chunks (256 KiB per stream at most).
+// Dictionaries count towards the stripe size as they are held: the
+// distinct values uncompressed plus 4 bytes per value written.
 //
 // # Notes
 //
 // Not implemented: bloom filters (BloomFilterColumns must name columns but
 // no filter is written; BloomFilterFalsePositiveProbability is ignored),
-// dictionary encoding of strings (DictionaryKeyThreshold is checked and
-// ignored; strings are always DIRECT), and RLE v2's PATCHED_BASE
-// sub-encoding (an optional size optimisation; SHORT_REPEAT, DIRECT and
-// DELTA are used). Files are therefore somewhat larger than ORC Java's for
-// low-cardinality strings and outlier-heavy integers, and read the same.
+// and RLE v2's PATCHED_BASE sub-encoding (an optional size optimisation;
+// SHORT_REPEAT, DIRECT and DELTA are used). Files are therefore somewhat
+// larger than ORC Java's for outlier-heavy integers, and read the same.
 //
 // A timestamp strictly between one second before the epoch and the epoch
 // whose fraction exceeds 999,999 ns (1969-12-31T23:59:59.001 to .999999999)

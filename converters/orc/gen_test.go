@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -20,6 +21,7 @@ type gen struct {
 	r        *rand.Rand
 	nullProb float64
 	prev     int64
+	words    int // when > 0, strings are drawn from this many distinct ones
 }
 
 func hiveMeta(t string) arrow.Metadata {
@@ -96,6 +98,9 @@ func (g *gen) int64() int64 {
 }
 
 func (g *gen) string() string {
+	if g.words > 0 {
+		return [...]string{"", "w", "wé", "w€", "𝄞w"}[g.r.IntN(5)] + strconv.Itoa(g.r.IntN(g.words))
+	}
 	if g.r.IntN(4) == 0 {
 		return [...]string{"", "a", "same", "ü€𝄞"}[g.r.IntN(4)]
 	}

@@ -58,12 +58,15 @@ type Options struct {
 	// BloomFilterFalsePositiveProbability is accepted (0 to 1) and ignored,
 	// as are bloom filters.
 	BloomFilterFalsePositiveProbability float64
-	// DictionaryKeyThreshold is, in ORC, the largest ratio of distinct to
-	// non-null values for which a string column is dictionary encoded. It is
-	// checked (at most 1; default 0.8; negative means off) but dictionary
-	// encoding is not implemented yet: every string column is written with
-	// DIRECT encoding, which all readers read, at the cost of larger files
-	// for low-cardinality strings.
+	// DictionaryKeyThreshold is the largest ratio of distinct to non-null
+	// values for which a string, char or varchar column is dictionary
+	// encoded in a stripe. At most 1; default 0.8; 1 means always (for a
+	// stripe with values) and a negative value never, which is how
+	// Firehose's 0 ("off") is to be passed. The ratio is checked at the end
+	// of each stripe's first row group, as ORC Java does, and when the
+	// stripe is written; a column that fails either check, or whose
+	// dictionary would hold more than half of StripeSizeBytes, is written
+	// DIRECT for the rest of the stripe.
 	DictionaryKeyThreshold float64
 	// FormatVersion is V0_11 (integer RLE version 1) or V0_12 (version 2).
 	// Default V0_12.

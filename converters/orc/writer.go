@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/apache/arrow-go/v18/arrow"
 )
@@ -16,6 +17,13 @@ const hiveTypeKey = "hive.type"
 // overshoots by little (see chunkRows).
 const checkRows = 4096
 
+// maxDictShare bounds a column's dictionary to this share of the stripe
+// size (1/2): past it the column is written directly for the rest of the
+// stripe. A dictionary is held uncompressed and counts towards the stripe
+// size in full, so one that large would close the stripe early; written
+// directly, the same values are held compressed.
+const maxDictShare = 2
+
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("orc: writer is closed")
 
@@ -26,6 +34,7 @@ type Writer struct {
 	set    settings
 	schema *arrow.Schema
 	codec  *codec
+	colCfg columnConfig
 	cols   []*column // by column id; cols[0] is the root struct
 	types  []typeInfo
 
@@ -60,6 +69,14 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts Options) (*Writer, error)
 		return nil, err
 	}
 	wr := &Writer{w: w, set: set, schema: schema, codec: c}
+	wr.colCfg = columnConfig{
+		codec:     c,
+		block:     compressionBlockSize,
+		pool:      &chunkPool{},
+		v2:        set.v2,
+		threshold: set.dictThreshold,
+		maxDict:   int(min(set.stripeSize/maxDictShare, math.MaxInt32)),
+	}
 	root := wr.addColumn(kindStruct)
 	root.root = true
 	for _, f := range schema.Fields() {
@@ -78,7 +95,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts Options) (*Writer, error)
 }
 
 func (w *Writer) addColumn(kind int) *column {
-	c := newColumn(len(w.cols), kind, w.codec, compressionBlockSize, w.set.v2)
+	c := newColumn(len(w.cols), kind, &w.colCfg)
 	w.cols = append(w.cols, c)
 	w.types = append(w.types, typeInfo{kind: kind})
 	return c
@@ -327,6 +344,9 @@ func (w *Writer) flushStripe() error {
 	if w.groupOpen {
 		w.closeGroup()
 	}
+	for _, c := range w.cols {
+		c.chooseEncoding()
+	}
 	var streams []streamInfo
 	var index [][]byte
 	var indexLen, dataLen uint64
@@ -338,15 +358,15 @@ func (w *Writer) flushStripe() error {
 			indexLen += uint64(len(b))
 		}
 	}
-	var data [][]byte
+	var data []*stream
 	encodings := make([]columnEncoding, len(w.cols))
 	for i, c := range w.cols {
 		c.finish()
 		for _, s := range c.streams() {
-			b := s.s.bytes()
-			data = append(data, b)
-			streams = append(streams, streamInfo{s.kind, c.id, uint64(len(b))})
-			dataLen += uint64(len(b))
+			n := uint64(s.s.length())
+			data = append(data, s.s)
+			streams = append(streams, streamInfo{s.kind, c.id, n})
+			dataLen += n
 		}
 		encodings[i] = c.encoding()
 	}
@@ -357,12 +377,18 @@ func (w *Writer) flushStripe() error {
 	}
 	info := stripeInfo{offset: w.offset, indexLength: indexLen, dataLength: dataLen,
 		footerLength: uint64(len(foot)), rows: uint64(w.stripeRows)}
-	for _, parts := range [][][]byte{index, data, {foot}} {
-		for _, p := range parts {
-			if err := w.emit(p); err != nil {
-				return err
-			}
+	for _, p := range index {
+		if err := w.emit(p); err != nil {
+			return err
 		}
+	}
+	for _, s := range data {
+		if err := s.out.each(w.emit); err != nil {
+			return err
+		}
+	}
+	if err := w.emit(foot); err != nil {
+		return err
 	}
 	w.stripes = append(w.stripes, info)
 	colStats := make([][]byte, len(w.cols))
