@@ -16,8 +16,9 @@
 // decimal(p,s) up to 38 digits, string, char(n), varchar(n), date,
 // timestamp (nanoseconds), binary, and array, map and struct nested to any
 // depth. Char and varchar lengths come from the field metadata "hive.type"
-// (e.g. "char(5)" or, on an enclosing field, "array<varchar(3)>"); without
-// it a column's type is derived from its Arrow type. Char values are cut and
+// (hive.MetadataKey, parsed with hive.ParseType: e.g. "char(5)" or, on an
+// enclosing field, "array<varchar(3)>"); without it a column's type is
+// derived from its Arrow type. Char values are cut and
 // padded with spaces to n characters and varchar values cut to n
 // characters, as Hive stores them.
 //

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/golang/protobuf/jsonpb"
@@ -48,101 +47,6 @@ func FuzzWrite(f *testing.F) {
 			checkRowIndex(t, schema, data, opts.RowIndexStride)
 		}
 	})
-}
-
-// FuzzParseHiveType checks that any string parses to a well-formed type or
-// an error, never a panic.
-func FuzzParseHiveType(f *testing.F) {
-	for _, s := range []string{"int", "char(5)", "decimal(38,10)", "array<struct<a:int,b:varchar(3)>>",
-		"map<string,array<bigint>>", "struct<>", "map<string", "struct<a int>", "decimal(,)"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ht, err := parseHiveType(s)
-		if err != nil {
-			return
-		}
-		var check func(*hiveType)
-		check = func(h *hiveType) {
-			switch h.name {
-			case "array":
-				if len(h.children) != 1 {
-					t.Fatalf("%q: array with %d children", s, len(h.children))
-				}
-			case "map":
-				if len(h.children) != 2 {
-					t.Fatalf("%q: map with %d children", s, len(h.children))
-				}
-			case "struct":
-				if len(h.children) != len(h.fields) {
-					t.Fatalf("%q: struct with %d fields, %d types", s, len(h.fields), len(h.children))
-				}
-			}
-			for _, c := range h.children {
-				check(c)
-			}
-		}
-		check(ht)
-	})
-}
-
-func TestParseHiveType(t *testing.T) {
-	for _, tc := range []struct {
-		in, exp, expErr string
-	}{
-		{in: "int", exp: "int"},
-		{in: "CHAR(5)", exp: "char(5)"},
-		{in: "array<struct<a:int, b:varchar(3)>>", exp: "array<struct<a:int,b:varchar(3)>>"},
-		{in: "map<string,decimal(10,2)>", exp: "map<string,decimal(10,2)>"},
-		{in: "map<string>", expErr: `expected ','`},
-		{in: "char(x)", expErr: "bad parameter"},
-		{in: "int>", expErr: "unexpected"},
-		{in: strings.Repeat("array<", 200) + "int" + strings.Repeat(">", 200), expErr: "nested deeper"},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			ht, err := parseHiveType(tc.in)
-			if tc.expErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.expErr) {
-					t.Fatalf("err %v, want %q", err, tc.expErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := hiveString(ht); got != tc.exp {
-				t.Fatalf("got %s, want %s", got, tc.exp)
-			}
-		})
-	}
-}
-
-func hiveString(h *hiveType) string {
-	var sb strings.Builder
-	sb.WriteString(h.name)
-	switch h.name {
-	case "array", "map":
-		var parts []string
-		for _, c := range h.children {
-			parts = append(parts, hiveString(c))
-		}
-		sb.WriteString("<" + strings.Join(parts, ",") + ">")
-	case "struct":
-		var parts []string
-		for k, c := range h.children {
-			parts = append(parts, h.fields[k]+":"+hiveString(c))
-		}
-		sb.WriteString("<" + strings.Join(parts, ",") + ">")
-	default:
-		if len(h.params) > 0 {
-			var ps []string
-			for _, p := range h.params {
-				ps = append(ps, fmt.Sprint(p))
-			}
-			sb.WriteString("(" + strings.Join(ps, ",") + ")")
-		}
-	}
-	return sb.String()
 }
 
 // TestGolden writes a fixed batch of every type and compares a canonical

@@ -11,6 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/wasmhose/wasmhose/converters/hive"
 )
 
 // gen fills Arrow builders with random values that reach the encoders'
@@ -25,7 +27,7 @@ type gen struct {
 }
 
 func hiveMeta(t string) arrow.Metadata {
-	return arrow.NewMetadata([]string{hiveTypeKey}, []string{t})
+	return arrow.NewMetadata([]string{hive.MetadataKey}, []string{t})
 }
 
 // allTypesSchema has every Hive type of the registry, nested ones included.
