@@ -65,6 +65,9 @@ type column struct {
 	group, stripe, file colStats
 	entries             []indexEntry
 
+	bloom    *bloomFilter // the open row group's, for BloomFilterColumns
+	bloomIdx []byte       // encoded BloomFilterIndex of the stripe's closed groups
+
 	scratch []byte
 }
 
@@ -164,6 +167,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			if v {
 				c.group.trueCount++
 			}
+			if c.bloom != nil {
+				c.bloom.addLong(int64(b2i(v)))
+			}
 		}
 	case kindByte:
 		a := arr.(*array.Int8)
@@ -174,6 +180,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			}
 			c.bytesRLE.put(byte(vals[i]))
 			c.group.updateInt(int64(vals[i]))
+			if c.bloom != nil {
+				c.bloom.addLong(int64(vals[i]))
+			}
 		}
 	case kindShort:
 		a := arr.(*array.Int16)
@@ -197,6 +206,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			}
 			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(vals[i]))
 			c.group.updateDouble(float64(vals[i]))
+			if c.bloom != nil {
+				c.bloom.addDouble(float64(vals[i]))
+			}
 		}
 		c.data.write(out)
 		c.scratch = out
@@ -210,6 +222,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			}
 			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(vals[i]))
 			c.group.updateDouble(vals[i])
+			if c.bloom != nil {
+				c.bloom.addDouble(vals[i])
+			}
 		}
 		c.data.write(out)
 		c.scratch = out
@@ -228,6 +243,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			}
 			c.putString(v)
 			c.group.updateString(v)
+			if c.bloom != nil {
+				c.bloom.addString(v)
+			}
 		}
 	case kindBinary:
 		a := arr.(*array.Binary)
@@ -239,6 +257,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			c.data.write(v)
 			c.lens.put(int64(len(v)))
 			c.group.ssum += int64(len(v))
+			if c.bloom != nil {
+				c.bloom.addBytes(v)
+			}
 		}
 	case kindDecimal:
 		a := arr.(*array.Decimal128)
@@ -273,6 +294,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			c.ints.put(sec - orcEpoch)
 			c.secs.put(int64(formatNanos(t.nsec)))
 			c.group.updateTimestamp(t)
+			if c.bloom != nil {
+				c.bloom.addLong(t.millis())
+			}
 		}
 	case kindList:
 		a := arr.(*array.List)
@@ -383,6 +407,13 @@ func (c *column) chooseEncoding() {
 	c.dropDictionary()
 }
 
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
 // writeLengths writes the LENGTH of each non-null list or map.
 func (c *column) writeLengths(a arrow.Array, offs []int32, start, end int, hasNulls bool) {
 	for i := start; i < end; i++ {
@@ -438,6 +469,9 @@ func writeInts[T integer](c *column, a arrow.Array, vals []T, start, end int, ha
 		v := int64(vals[i])
 		c.ints.put(v)
 		c.group.updateInt(v)
+		if c.bloom != nil {
+			c.bloom.addLong(v)
+		}
 	}
 }
 
@@ -572,6 +606,10 @@ func (c *column) closeGroup(indexed bool) {
 	if indexed && len(c.entries) > 0 {
 		e := &c.entries[len(c.entries)-1]
 		e.stats = c.group.encode(e.stats[:0], c.kind, int(c.scale))
+		if c.bloom != nil {
+			c.bloomIdx = appendMessageField(c.bloomIdx, 1, c.bloom.appendProto)
+			c.bloom.reset()
+		}
 	}
 	c.stripe.merge(&c.group, c.kind)
 	c.group.reset()
@@ -634,11 +672,20 @@ func (c *column) size() int {
 	if c.dictOn {
 		n += c.dict.memory() + c.dict.ids.n
 	}
-	return n
+	return n + len(c.bloomIdx)
 }
 
 // encoding is the column's ColumnEncoding.
 func (c *column) encoding() columnEncoding {
+	e := c.dataEncoding()
+	if c.bloom != nil {
+		e.bloomEncoding = bloomEncodingUTC
+	}
+	return e
+}
+
+// dataEncoding is the column's ColumnEncoding kind and dictionary size.
+func (c *column) dataEncoding() columnEncoding {
 	switch c.kind {
 	case kindBoolean, kindByte, kindFloat, kindDouble, kindStruct:
 		return columnEncoding{kind: encDirect}
@@ -682,5 +729,6 @@ func (c *column) reset() {
 	}
 	c.nulls = false
 	c.entries = c.entries[:0]
+	c.bloomIdx = c.bloomIdx[:0]
 	c.stripe.reset()
 }

@@ -56,6 +56,15 @@
 // (chunk offset and offset in the chunk when compressed, then values to skip
 // in the open run), so readers can seek to and skip row groups.
 //
+// Columns named in BloomFilterColumns get a bloom filter per row group in a
+// BLOOM_FILTER_UTF8 stream next to their row index, built as ORC Java
+// builds them (sized for RowIndexStride values at
+// BloomFilterFalsePositiveProbability; ORC's Murmur3 hash64 of the UTF-8
+// bytes for strings, char (padded), varchar and binary; Thomas Wang's hash
+// of the value as a long for integers, booleans, dates (days), timestamps
+// (UTC milliseconds) and floating point bits), with bloomEncoding 1 (UTC)
+// in the column encoding. Decimal and compound columns get none.
+//
 // A stripe is written once the column data buffered for it, held
 // compressed, reaches StripeSizeBytes (checked more often as the stripe
 // fills, at most every 4,096 rows), so memory stays bounded by about one
@@ -65,11 +74,11 @@
 //
 // # Notes
 //
-// Not implemented: bloom filters (BloomFilterColumns must name columns but
-// no filter is written; BloomFilterFalsePositiveProbability is ignored),
-// and RLE v2's PATCHED_BASE sub-encoding (an optional size optimisation;
-// SHORT_REPEAT, DIRECT and DELTA are used). Files are therefore somewhat
-// larger than ORC Java's for outlier-heavy integers, and read the same.
+// Not implemented: RLE v2's PATCHED_BASE sub-encoding (an optional size
+// optimisation; SHORT_REPEAT, DIRECT and DELTA are used), so files are
+// somewhat larger than ORC Java's for outlier-heavy integers, and read the
+// same; bloom filters for decimal columns; the pre-ORC-101 BLOOM_FILTER
+// stream (readers since Hive 2.x / ORC 1.4 use BLOOM_FILTER_UTF8).
 //
 // A timestamp strictly between one second before the epoch and the epoch
 // whose fraction exceeds 999,999 ns (1969-12-31T23:59:59.001 to .999999999)

@@ -17,7 +17,8 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // FuzzWrite feeds random Arrow batches of every type through the writer,
 // with random options, and compares what scritchley/orc's decoders read; it
-// also checks the dictionaries and seeks with the row index. dict picks the
+// also checks the dictionaries and seeks with the row index. Bit 2 of comp
+// asks for bloom filters on every column. dict picks the
 // dictionary threshold (low two bits) and how many distinct strings the
 // batch draws from (the rest; 0 for random strings).
 func FuzzWrite(f *testing.F) {
@@ -26,6 +27,7 @@ func FuzzWrite(f *testing.F) {
 	f.Add(uint64(3), uint8(90), uint16(513), uint8(2), false, uint16(100), uint8(3+4*40))
 	f.Add(uint64(4), uint8(10), uint16(2999), uint8(2), false, uint16(1000), uint8(0+4*3))
 	f.Add(uint64(5), uint8(0), uint16(1500), uint8(0), true, uint16(301), uint8(1+4*2))
+	f.Add(uint64(6), uint8(30), uint16(900), uint8(4+1), false, uint16(50), uint8(0))
 	schema := allTypesSchema()
 	f.Fuzz(func(t *testing.T, seed uint64, nullPct uint8, rows uint16, comp uint8, v11 bool, stride uint16, dict uint8) {
 		g := &gen{r: rand.New(rand.NewPCG(seed, 0)), nullProb: float64(nullPct%101) / 100, words: int(dict >> 2)}
@@ -39,6 +41,9 @@ func FuzzWrite(f *testing.F) {
 		}
 		if v11 {
 			opts.FormatVersion = "V0_11"
+		}
+		if comp&4 != 0 {
+			opts.BloomFilterColumns = fieldNames(schema)
 		}
 		data := writeFile(t, schema, opts, rec)
 		compareRows(t, schema, treeRead(t, data), hiveAdjusted(schema, expectedRows(rec)))

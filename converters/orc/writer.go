@@ -17,6 +17,17 @@ import (
 // overshoots by little (see chunkRows).
 const checkRows = 4096
 
+// bloomKind tells whether a column of this kind gets a bloom filter when
+// BloomFilterColumns names it: every primitive but decimal, whose hashed
+// form (Java's HiveDecimal text) is not reproduced here.
+func bloomKind(kind int) bool {
+	switch kind {
+	case kindDecimal, kindList, kindMap, kindStruct:
+		return false
+	}
+	return true
+}
+
 // maxDictShare bounds a column's dictionary to this share of the stripe
 // size (1/2): past it the column is written directly for the rest of the
 // stripe. A dictionary is held uncompressed and counts towards the stripe
@@ -83,6 +94,9 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts Options) (*Writer, error)
 		child, err := wr.build(f, nil)
 		if err != nil {
 			return nil, err
+		}
+		if set.stride > 0 && bloomKind(child.kind) && slices.Contains(opts.BloomFilterColumns, f.Name) {
+			child.bloom = newBloomFilter(set.stride, set.bloomFPP)
 		}
 		root.children = append(root.children, child)
 		wr.types[0].subtypes = append(wr.types[0].subtypes, uint64(child.id))
@@ -353,6 +367,12 @@ func (w *Writer) flushStripe() error {
 			index = append(index, b)
 			streams = append(streams, streamInfo{streamRowIndex, c.id, uint64(len(b))})
 			indexLen += uint64(len(b))
+			if c.bloom != nil {
+				b := compressBlob(w.codec, compressionBlockSize, c.bloomIdx)
+				index = append(index, b)
+				streams = append(streams, streamInfo{streamBloomUTF8, c.id, uint64(len(b))})
+				indexLen += uint64(len(b))
+			}
 		}
 	}
 	var data []*stream
