@@ -113,16 +113,25 @@ func clickBatches(b *testing.B) (*arrow.Schema, []arrow.RecordBatch) {
 }
 
 // BenchmarkWrite writes 100,000 click events per iteration as ORC, per
-// codec, and reports records per second.
+// codec (with dictionaries, the default) and with SNAPPY without
+// dictionaries, and reports records per second.
 func BenchmarkWrite(b *testing.B) {
 	schema, recs := clickBatches(b)
-	for _, comp := range []string{"NONE", "ZLIB", "SNAPPY"} {
-		b.Run(comp, func(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"NONE", Options{Compression: "NONE"}},
+		{"ZLIB", Options{Compression: "ZLIB"}},
+		{"SNAPPY", Options{Compression: "SNAPPY"}},
+		{"SNAPPY-direct", Options{Compression: "SNAPPY", DictionaryKeyThreshold: -1}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var size int64
 			for b.Loop() {
 				cw := &countWriter{}
-				w, err := NewWriter(cw, schema, Options{Compression: comp})
+				w, err := NewWriter(cw, schema, tc.opts)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -114,9 +114,17 @@ func (d *dictionary) store(v string) (chunk, off uint32) {
 }
 
 func (d *dictionary) putID(id uint32) {
+	l := &d.ids
+	if k := len(l.chunks) - 1; k >= 0 && len(l.chunks[k]) <= chunkSize-4 {
+		// The common case, kept short: the last chunk has room (ids never
+		// straddle chunks, chunkSize being a multiple of 4).
+		l.chunks[k] = binary.LittleEndian.AppendUint32(l.chunks[k], id)
+		l.n += 4
+		return
+	}
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], id)
-	d.ids.write(b[:])
+	l.write(b[:])
 }
 
 // eachID calls fn with every id written, in order.
