@@ -407,6 +407,7 @@ func (c *column) chooseEncoding() {
 	c.dropDictionary()
 }
 
+// b2i is 1 for true and 0 for false, as ORC Java hashes booleans.
 func b2i(v bool) int {
 	if v {
 		return 1
