@@ -113,16 +113,25 @@ func clickBatches(b *testing.B) (*arrow.Schema, []arrow.RecordBatch) {
 }
 
 // BenchmarkWrite writes 100,000 click events per iteration as ORC, per
-// codec, and reports records per second.
+// codec (with dictionaries, the default) and with SNAPPY without
+// dictionaries, and reports records per second.
 func BenchmarkWrite(b *testing.B) {
 	schema, recs := clickBatches(b)
-	for _, comp := range []string{"NONE", "ZLIB", "SNAPPY"} {
-		b.Run(comp, func(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{"NONE", Options{Compression: "NONE"}},
+		{"ZLIB", Options{Compression: "ZLIB"}},
+		{"SNAPPY", Options{Compression: "SNAPPY"}},
+		{"SNAPPY-direct", Options{Compression: "SNAPPY", DictionaryKeyThreshold: -1}},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			var size int64
 			for b.Loop() {
 				cw := &countWriter{}
-				w, err := NewWriter(cw, schema, Options{Compression: comp})
+				w, err := NewWriter(cw, schema, tc.opts)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -173,37 +182,44 @@ func BenchmarkParquet(b *testing.B) {
 }
 
 // BenchmarkMillion writes the one million click events in one ORC
-// file (SNAPPY, default 64 MiB stripes) and reports the peak heap in use,
-// sampled after each batch.
+// file (SNAPPY, default 64 MiB stripes), with dictionaries (the default
+// threshold) and without, and reports the peak heap in use, sampled after
+// each batch of 10,000 rows.
 func BenchmarkMillion(b *testing.B) {
 	schema, recs := clickBatches(b)
-	for b.Loop() {
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		baseHeap := ms.HeapInuse
-		peak := uint64(0)
-		cw := &countWriter{}
-		w, err := NewWriter(cw, schema, Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		for i := range 1000000 / benchBatch {
-			if err := w.Write(recs[i%len(recs)]); err != nil {
-				b.Fatal(err)
-			}
-			if i%10 == 0 {
+	for _, tc := range []struct {
+		name      string
+		threshold float64
+	}{{"dictionary", 0}, {"direct", -1}} {
+		b.Run(tc.name, func(b *testing.B) {
+			for b.Loop() {
+				runtime.GC()
+				var ms runtime.MemStats
 				runtime.ReadMemStats(&ms)
-				peak = max(peak, ms.HeapInuse-min(baseHeap, ms.HeapInuse))
+				baseHeap := ms.HeapInuse
+				peak := uint64(0)
+				cw := &countWriter{}
+				w, err := NewWriter(cw, schema, Options{DictionaryKeyThreshold: tc.threshold})
+				if err != nil {
+					b.Fatal(err)
+				}
+				for i := range 1000000 / benchBatch {
+					if err := w.Write(recs[i%len(recs)]); err != nil {
+						b.Fatal(err)
+					}
+					runtime.ReadMemStats(&ms)
+					peak = max(peak, ms.HeapInuse-min(baseHeap, ms.HeapInuse))
+				}
+				if err := w.Close(); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+				b.ReportMetric(float64(cw.n)/(1<<20), "file-MiB")
+				b.ReportMetric(float64(len(w.stripes)), "stripes")
 			}
-		}
-		if err := w.Close(); err != nil {
-			b.Fatal(err)
-		}
-		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-		b.ReportMetric(float64(cw.n)/(1<<20), "file-MiB")
+			b.ReportMetric(float64(1000000*b.N)/b.Elapsed().Seconds(), "records/s")
+		})
 	}
-	b.ReportMetric(float64(1000000*b.N)/b.Elapsed().Seconds(), "records/s")
 }
 
 type countWriter struct{ n int64 }

@@ -18,6 +18,7 @@ const orcEpoch = 1420070400
 type indexEntry struct {
 	presentPos []uint64 // PRESENT positions, kept only if the stripe has nulls
 	dataPos    []uint64 // positions of the other streams, in specification order
+	valueStart int      // values written before the group, while dataPos waits for the dictionary decision
 	positions  []uint64 // both, assembled when the stripe is written
 	stats      []byte   // encoded ColumnStatistics of the row group
 }
@@ -27,6 +28,7 @@ type indexEntry struct {
 type column struct {
 	id       int
 	kind     int
+	dictSize int   // entries of the stripe's dictionary, when useDict
 	maxLen   int   // char and varchar length, in characters
 	scale    int32 // decimal scale
 	unit     arrow.TimeUnit
@@ -45,16 +47,45 @@ type column struct {
 	bytesRLE                *byteRLE   // DATA of tinyint
 	bools                   *boolRLE   // DATA of boolean
 
+	// Dictionary encoding of string, char and varchar columns. While dictOn,
+	// values go to dict only and the row index entries from pending on wait
+	// for their DATA and LENGTH positions; the encoding is chosen when the
+	// stripe is written (or earlier, see closeGroup and putString).
+	dictOK    bool // the column may be dictionary encoded
+	dictOn    bool // dictionary encoding is still a candidate in this stripe
+	checked   bool // the early check of this stripe is done
+	useDict   bool // the stripe is written with a dictionary
+	dict      *dictionary
+	dictData  *stream    // DICTIONARY_DATA
+	dictIDs   intEncoder // DATA of a dictionary column: the ids
+	threshold float64
+	maxDict   int // dictionary bytes past which the column falls back to DIRECT
+	pending   int // first row index entry waiting for positions
+
 	group, stripe, file colStats
 	entries             []indexEntry
+
+	bloom    *bloomFilter // the open row group's, for BloomFilterColumns
+	bloomIdx []byte       // encoded BloomFilterIndex of the stripe's closed groups
 
 	scratch []byte
 }
 
+// columnConfig is what the columns of one writer share.
+type columnConfig struct {
+	codec     *codec
+	block     int
+	pool      *chunkPool
+	v2        bool    // integer RLE version 2
+	threshold float64 // DictionaryKeyThreshold; < 0: no dictionaries
+	maxDict   int     // largest dictionary, in bytes of memory
+}
+
 // newColumn creates the streams and encoders a column of kind needs.
-func newColumn(id, kind int, c *codec, block int, v2 bool) *column {
+func newColumn(id, kind int, cfg *columnConfig) *column {
+	v2 := cfg.v2
 	col := &column{id: id, kind: kind, v2: v2}
-	newS := func() *stream { return newStream(c, block) }
+	newS := func() *stream { return newStream(cfg.codec, cfg.block, cfg.pool) }
 	col.presentS = newS()
 	col.present = &boolRLE{bytes: byteRLE{s: col.presentS}}
 	switch kind {
@@ -72,6 +103,13 @@ func newColumn(id, kind int, c *codec, block int, v2 bool) *column {
 	case kindString, kindChar, kindVarchar, kindBinary:
 		col.data, col.length = newS(), newS()
 		col.lens = newIntEncoder(col.length, false, v2)
+		if kind != kindBinary && cfg.threshold >= 0 {
+			col.dictOK, col.dictOn = true, true
+			col.threshold, col.maxDict = cfg.threshold, cfg.maxDict
+			col.dict = newDictionary(cfg.pool)
+			col.dictData = newS()
+			col.dictIDs = newIntEncoder(col.data, false, v2)
+		}
 	case kindDecimal:
 		col.data, col.secondary = newS(), newS()
 		col.secs = newIntEncoder(col.secondary, true, v2)
@@ -129,6 +167,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			if v {
 				c.group.trueCount++
 			}
+			if c.bloom != nil {
+				c.bloom.addLong(int64(b2i(v)))
+			}
 		}
 	case kindByte:
 		a := arr.(*array.Int8)
@@ -139,6 +180,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			}
 			c.bytesRLE.put(byte(vals[i]))
 			c.group.updateInt(int64(vals[i]))
+			if c.bloom != nil {
+				c.bloom.addLong(int64(vals[i]))
+			}
 		}
 	case kindShort:
 		a := arr.(*array.Int16)
@@ -162,6 +206,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			}
 			out = binary.LittleEndian.AppendUint32(out, math.Float32bits(vals[i]))
 			c.group.updateDouble(float64(vals[i]))
+			if c.bloom != nil {
+				c.bloom.addDouble(float64(vals[i]))
+			}
 		}
 		c.data.write(out)
 		c.scratch = out
@@ -175,6 +222,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			}
 			out = binary.LittleEndian.AppendUint64(out, math.Float64bits(vals[i]))
 			c.group.updateDouble(vals[i])
+			if c.bloom != nil {
+				c.bloom.addDouble(vals[i])
+			}
 		}
 		c.data.write(out)
 		c.scratch = out
@@ -191,9 +241,11 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			case kindVarchar:
 				v = truncateChars(v, c.maxLen)
 			}
-			c.data.writeString(v)
-			c.lens.put(int64(len(v)))
+			c.putString(v)
 			c.group.updateString(v)
+			if c.bloom != nil {
+				c.bloom.addString(v)
+			}
 		}
 	case kindBinary:
 		a := arr.(*array.Binary)
@@ -205,6 +257,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			c.data.write(v)
 			c.lens.put(int64(len(v)))
 			c.group.ssum += int64(len(v))
+			if c.bloom != nil {
+				c.bloom.addBytes(v)
+			}
 		}
 	case kindDecimal:
 		a := arr.(*array.Decimal128)
@@ -239,6 +294,9 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			c.ints.put(sec - orcEpoch)
 			c.secs.put(int64(formatNanos(t.nsec)))
 			c.group.updateTimestamp(t)
+			if c.bloom != nil {
+				c.bloom.addLong(t.millis())
+			}
 		}
 	case kindList:
 		a := arr.(*array.List)
@@ -260,6 +318,101 @@ func (c *column) writeValues(arr arrow.Array, start, end int, hasNulls bool) {
 			child.writeRuns(a.Field(k), a, nil, start, end, hasNulls)
 		}
 	}
+}
+
+// putString writes a string value: to the dictionary while it is a
+// candidate, directly otherwise. A dictionary that grows past maxDict bytes
+// is given up for the stripe: its values are written directly.
+func (c *column) putString(v string) {
+	if !c.dictOn {
+		c.data.writeString(v)
+		c.lens.put(int64(len(v)))
+		return
+	}
+	c.dict.add(v)
+	if c.dict.memory() > c.maxDict {
+		c.dropDictionary()
+	}
+}
+
+// dictWorth tells whether the stripe's values so far are few enough
+// distinct ones for a dictionary: distinct / values <= threshold.
+func (c *column) dictWorth() bool {
+	n := c.dict.count()
+	return n > 0 && float64(c.dict.distinct()) <= c.threshold*float64(n)
+}
+
+// dropDictionary switches the column to DIRECT for the rest of the stripe:
+// the values collected so far are written directly, in order, and the
+// waiting row index entries get their DATA and LENGTH positions.
+func (c *column) dropDictionary() {
+	k := 0
+	c.dict.eachID(func(id uint32) {
+		c.positionsAt(k, func(p []uint64) []uint64 { return c.lens.position(c.data.position(p)) })
+		v := c.dict.value(id)
+		c.data.write(v)
+		c.lens.put(int64(len(v)))
+		k++
+	})
+	c.positionsAt(k, func(p []uint64) []uint64 { return c.lens.position(c.data.position(p)) })
+	c.dict.reset()
+	c.dictOn = false
+}
+
+// positionsAt gives the waiting row index entries whose group starts at
+// value k the positions pos returns.
+func (c *column) positionsAt(k int, pos func([]uint64) []uint64) {
+	for c.pending < len(c.entries) && c.entries[c.pending].valueStart == k {
+		e := &c.entries[c.pending]
+		e.dataPos = pos(e.dataPos[:0])
+		c.pending++
+	}
+}
+
+// encodeDictionary writes the stripe's values with a dictionary sorted by
+// bytes, as ORC Java does: DICTIONARY_DATA holds the distinct values,
+// LENGTH their lengths and DATA each value's rank in the dictionary. The
+// waiting row index entries get their DATA positions (a dictionary column
+// has no position in its other streams).
+func (c *column) encodeDictionary() {
+	order, rank := c.dict.sorted()
+	for _, id := range order {
+		v := c.dict.value(id)
+		c.dictData.write(v)
+		c.lens.put(int64(len(v)))
+	}
+	k := 0
+	c.dict.eachID(func(id uint32) {
+		c.positionsAt(k, c.dictIDs.position)
+		c.dictIDs.put(int64(rank[id]))
+		k++
+	})
+	c.positionsAt(k, c.dictIDs.position)
+	c.dictSize = len(order)
+}
+
+// chooseEncoding settles a candidate column's encoding for the stripe about
+// to be written.
+func (c *column) chooseEncoding() {
+	if !c.dictOn {
+		return
+	}
+	if c.dictWorth() {
+		c.encodeDictionary()
+		c.useDict = true
+		c.dict.reset()
+		c.dictOn = false
+		return
+	}
+	c.dropDictionary()
+}
+
+// b2i is 1 for true and 0 for false, as ORC Java hashes booleans.
+func b2i(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
 }
 
 // writeLengths writes the LENGTH of each non-null list or map.
@@ -317,6 +470,9 @@ func writeInts[T integer](c *column, a arrow.Array, vals []T, start, end int, ha
 		v := int64(vals[i])
 		c.ints.put(v)
 		c.group.updateInt(v)
+		if c.bloom != nil {
+			c.bloom.addLong(v)
+		}
 	}
 }
 
@@ -404,6 +560,11 @@ func (c *column) recordPositions() {
 	if !c.root {
 		e.presentPos = c.present.position(nil)
 	}
+	if c.dictOn {
+		e.valueStart = c.dict.count()
+		c.entries = append(c.entries, e)
+		return
+	}
 	var p []uint64
 	switch c.kind {
 	case kindBoolean:
@@ -431,11 +592,25 @@ func (c *column) recordPositions() {
 }
 
 // closeGroup ends a row group: its statistics go to the open index entry
-// (when there is a row index) and into the stripe's.
+// (when there is a row index) and into the stripe's. At the end of the
+// first row group of a stripe that has values, a dictionary candidate is
+// checked early, as ORC Java does: a column with too many distinct values
+// is written directly from then on, without holding a dictionary for the
+// whole stripe.
 func (c *column) closeGroup(indexed bool) {
+	if c.dictOn && !c.checked && c.dict.count() > 0 {
+		c.checked = true
+		if !c.dictWorth() {
+			c.dropDictionary()
+		}
+	}
 	if indexed && len(c.entries) > 0 {
 		e := &c.entries[len(c.entries)-1]
 		e.stats = c.group.encode(e.stats[:0], c.kind, int(c.scale))
+		if c.bloom != nil {
+			c.bloomIdx = appendMessageField(c.bloomIdx, 1, c.bloom.appendProto)
+			c.bloom.reset()
+		}
 	}
 	c.stripe.merge(&c.group, c.kind)
 	c.group.reset()
@@ -450,7 +625,7 @@ func (c *column) finish() {
 	if c.bytesRLE != nil {
 		c.bytesRLE.flush()
 	}
-	for _, e := range []intEncoder{c.ints, c.lens, c.secs} {
+	for _, e := range []intEncoder{c.ints, c.lens, c.secs, c.dictIDs} {
 		if e != nil {
 			e.flush()
 		}
@@ -478,6 +653,9 @@ func (c *column) streams() []kindStream {
 	if c.length != nil {
 		out = append(out, kindStream{streamLength, c.length})
 	}
+	if c.useDict {
+		out = append(out, kindStream{streamDictData, c.dictData})
+	}
 	if c.secondary != nil {
 		out = append(out, kindStream{streamSecondary, c.secondary})
 	}
@@ -487,19 +665,37 @@ func (c *column) streams() []kindStream {
 // size is the number of bytes the column holds for the open stripe.
 func (c *column) size() int {
 	n := c.presentS.size()
-	for _, s := range []*stream{c.data, c.length, c.secondary} {
+	for _, s := range []*stream{c.data, c.length, c.secondary, c.dictData} {
 		if s != nil {
 			n += s.size()
 		}
 	}
-	return n
+	if c.dictOn {
+		n += c.dict.memory() + c.dict.ids.n
+	}
+	return n + len(c.bloomIdx)
 }
 
 // encoding is the column's ColumnEncoding.
 func (c *column) encoding() columnEncoding {
+	e := c.dataEncoding()
+	if c.bloom != nil {
+		e.bloomEncoding = bloomEncodingUTC
+	}
+	return e
+}
+
+// dataEncoding is the column's ColumnEncoding kind and dictionary size.
+func (c *column) dataEncoding() columnEncoding {
 	switch c.kind {
 	case kindBoolean, kindByte, kindFloat, kindDouble, kindStruct:
 		return columnEncoding{kind: encDirect}
+	}
+	if c.useDict {
+		if c.v2 {
+			return columnEncoding{kind: encDictionaryV2, dictSize: c.dictSize}
+		}
+		return columnEncoding{kind: encDictionary, dictSize: c.dictSize}
 	}
 	if c.v2 {
 		return columnEncoding{kind: encDirectV2}
@@ -523,12 +719,17 @@ func (c *column) rowIndex() []byte {
 // reset prepares the column for the next stripe.
 func (c *column) reset() {
 	c.presentS.reset()
-	for _, s := range []*stream{c.data, c.length, c.secondary} {
+	for _, s := range []*stream{c.data, c.length, c.secondary, c.dictData} {
 		if s != nil {
 			s.reset()
 		}
 	}
+	if c.dictOK {
+		c.dict.reset()
+		c.dictOn, c.checked, c.useDict, c.dictSize, c.pending = true, false, false, 0, 0
+	}
 	c.nulls = false
 	c.entries = c.entries[:0]
+	c.bloomIdx = c.bloomIdx[:0]
 	c.stripe.reset()
 }

@@ -16,8 +16,9 @@
 // decimal(p,s) up to 38 digits, string, char(n), varchar(n), date,
 // timestamp (nanoseconds), binary, and array, map and struct nested to any
 // depth. Char and varchar lengths come from the field metadata "hive.type"
-// (e.g. "char(5)" or, on an enclosing field, "array<varchar(3)>"); without
-// it a column's type is derived from its Arrow type. Char values are cut and
+// (hive.MetadataKey, parsed with hive.ParseType: e.g. "char(5)" or, on an
+// enclosing field, "array<varchar(3)>"); without it a column's type is
+// derived from its Arrow type. Char values are cut and
 // padded with spaces to n characters and varchar values cut to n
 // characters, as Hive stores them.
 //
@@ -29,6 +30,17 @@
 // from a null one and the children of a null struct, list or map hold no
 // values; timestamps as seconds from 2015-01-01 plus encoded nanoseconds,
 // in UTC; decimals as zigzag base-128 varints with their scale in SECONDARY.
+//
+// String, char and varchar columns are dictionary encoded (DICTIONARY_V2,
+// or DICTIONARY in V0_11 files) in each stripe where the ratio of distinct
+// to non-null values is at most DictionaryKeyThreshold (0.8 by default, as
+// in Hive), and DIRECT otherwise. As in ORC Java, the dictionary is sorted
+// by the values' bytes, DATA holds each value's rank in it and LENGTH the
+// entries' lengths; the ratio is checked early, at the end of the stripe's
+// first row group, and a column that fails it is written directly from
+// then on; a dictionary that outgrows half the stripe size is given up for
+// the stripe too (see Options.DictionaryKeyThreshold). Binary columns are
+// always DIRECT. Statistics do not depend on the encoding.
 //
 // Statistics, per row group (in the row index), per stripe (metadata) and
 // for the file (footer), are what readers that prune expect: counts exclude
@@ -44,20 +56,29 @@
 // (chunk offset and offset in the chunk when compressed, then values to skip
 // in the open run), so readers can seek to and skip row groups.
 //
+// Columns named in BloomFilterColumns get a bloom filter per row group in a
+// BLOOM_FILTER_UTF8 stream next to their row index, built as ORC Java
+// builds them (sized for RowIndexStride values at
+// BloomFilterFalsePositiveProbability; ORC's Murmur3 hash64 of the UTF-8
+// bytes for strings, char (padded), varchar and binary; Thomas Wang's hash
+// of the value as a long for integers, booleans, dates (days), timestamps
+// (UTC milliseconds) and floating point bits), with bloomEncoding 1 (UTC)
+// in the column encoding. Decimal and compound columns get none.
+//
 // A stripe is written once the column data buffered for it, held
 // compressed, reaches StripeSizeBytes (checked more often as the stripe
 // fills, at most every 4,096 rows), so memory stays bounded by about one
 // stripe plus the open compression chunks (256 KiB per stream at most).
+// Dictionaries count towards the stripe size as they are held: the
+// distinct values uncompressed plus 4 bytes per value written.
 //
 // # Notes
 //
-// Not implemented: bloom filters (BloomFilterColumns must name columns but
-// no filter is written; BloomFilterFalsePositiveProbability is ignored),
-// dictionary encoding of strings (DictionaryKeyThreshold is checked and
-// ignored; strings are always DIRECT), and RLE v2's PATCHED_BASE
-// sub-encoding (an optional size optimisation; SHORT_REPEAT, DIRECT and
-// DELTA are used). Files are therefore somewhat larger than ORC Java's for
-// low-cardinality strings and outlier-heavy integers, and read the same.
+// Not implemented: RLE v2's PATCHED_BASE sub-encoding (an optional size
+// optimisation; SHORT_REPEAT, DIRECT and DELTA are used), so files are
+// somewhat larger than ORC Java's for outlier-heavy integers, and read the
+// same; bloom filters for decimal columns; the pre-ORC-101 BLOOM_FILTER
+// stream (readers since Hive 2.x / ORC 1.4 use BLOOM_FILTER_UTF8).
 //
 // A timestamp strictly between one second before the epoch and the epoch
 // whose fraction exceeds 999,999 ns (1969-12-31T23:59:59.001 to .999999999)

@@ -7,7 +7,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/golang/protobuf/jsonpb"
@@ -17,126 +16,47 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // FuzzWrite feeds random Arrow batches of every type through the writer,
-// with random options, and compares what scritchley/orc's decoders read.
+// with random options, and compares what scritchley/orc's decoders read; it
+// also checks the dictionaries and seeks with the row index. Bit 2 of comp
+// asks for bloom filters on every column. dict picks the
+// dictionary threshold (low two bits) and how many distinct strings the
+// batch draws from (the rest; 0 for random strings).
 func FuzzWrite(f *testing.F) {
-	f.Add(uint64(1), uint8(20), uint16(100), uint8(0), false, uint16(0))
-	f.Add(uint64(2), uint8(0), uint16(2000), uint8(1), true, uint16(7))
-	f.Add(uint64(3), uint8(90), uint16(513), uint8(2), false, uint16(100))
+	f.Add(uint64(1), uint8(20), uint16(100), uint8(0), false, uint16(0), uint8(0))
+	f.Add(uint64(2), uint8(0), uint16(2000), uint8(1), true, uint16(7), uint8(2+4*5))
+	f.Add(uint64(3), uint8(90), uint16(513), uint8(2), false, uint16(100), uint8(3+4*40))
+	f.Add(uint64(4), uint8(10), uint16(2999), uint8(2), false, uint16(1000), uint8(0+4*3))
+	f.Add(uint64(5), uint8(0), uint16(1500), uint8(0), true, uint16(301), uint8(1+4*2))
+	f.Add(uint64(6), uint8(30), uint16(900), uint8(4+1), false, uint16(50), uint8(0))
 	schema := allTypesSchema()
-	f.Fuzz(func(t *testing.T, seed uint64, nullPct uint8, rows uint16, comp uint8, v11 bool, stride uint16) {
-		g := &gen{r: rand.New(rand.NewPCG(seed, 0)), nullProb: float64(nullPct%101) / 100}
+	f.Fuzz(func(t *testing.T, seed uint64, nullPct uint8, rows uint16, comp uint8, v11 bool, stride uint16, dict uint8) {
+		g := &gen{r: rand.New(rand.NewPCG(seed, 0)), nullProb: float64(nullPct%101) / 100, words: int(dict >> 2)}
 		rec := g.batch(schema, int(rows%3000))
 		defer rec.Release()
 		opts := Options{
-			Compression:     []string{"NONE", "ZLIB", "SNAPPY"}[comp%3],
-			RowIndexStride:  int(stride%2000) - 1, // -1: no index
-			StripeSizeBytes: 32 << 10,
+			Compression:            []string{"NONE", "ZLIB", "SNAPPY"}[comp%3],
+			RowIndexStride:         int(stride%2000) - 1, // -1: no index
+			StripeSizeBytes:        32 << 10,
+			DictionaryKeyThreshold: []float64{0, -1, 1, float64(dict) / 255}[dict%4],
 		}
 		if v11 {
 			opts.FormatVersion = "V0_11"
 		}
+		if comp&4 != 0 {
+			opts.BloomFilterColumns = fieldNames(schema)
+		}
 		data := writeFile(t, schema, opts, rec)
 		compareRows(t, schema, treeRead(t, data), hiveAdjusted(schema, expectedRows(rec)))
+		checkDictionaries(t, schema, data, !v11)
+		if opts.RowIndexStride > 0 {
+			checkRowIndex(t, schema, data, opts.RowIndexStride)
+		}
 	})
-}
-
-// FuzzParseHiveType checks that any string parses to a well-formed type or
-// an error, never a panic.
-func FuzzParseHiveType(f *testing.F) {
-	for _, s := range []string{"int", "char(5)", "decimal(38,10)", "array<struct<a:int,b:varchar(3)>>",
-		"map<string,array<bigint>>", "struct<>", "map<string", "struct<a int>", "decimal(,)"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		ht, err := parseHiveType(s)
-		if err != nil {
-			return
-		}
-		var check func(*hiveType)
-		check = func(h *hiveType) {
-			switch h.name {
-			case "array":
-				if len(h.children) != 1 {
-					t.Fatalf("%q: array with %d children", s, len(h.children))
-				}
-			case "map":
-				if len(h.children) != 2 {
-					t.Fatalf("%q: map with %d children", s, len(h.children))
-				}
-			case "struct":
-				if len(h.children) != len(h.fields) {
-					t.Fatalf("%q: struct with %d fields, %d types", s, len(h.fields), len(h.children))
-				}
-			}
-			for _, c := range h.children {
-				check(c)
-			}
-		}
-		check(ht)
-	})
-}
-
-func TestParseHiveType(t *testing.T) {
-	for _, tc := range []struct {
-		in, exp, expErr string
-	}{
-		{in: "int", exp: "int"},
-		{in: "CHAR(5)", exp: "char(5)"},
-		{in: "array<struct<a:int, b:varchar(3)>>", exp: "array<struct<a:int,b:varchar(3)>>"},
-		{in: "map<string,decimal(10,2)>", exp: "map<string,decimal(10,2)>"},
-		{in: "map<string>", expErr: `expected ','`},
-		{in: "char(x)", expErr: "bad parameter"},
-		{in: "int>", expErr: "unexpected"},
-		{in: strings.Repeat("array<", 200) + "int" + strings.Repeat(">", 200), expErr: "nested deeper"},
-	} {
-		t.Run(tc.in, func(t *testing.T) {
-			ht, err := parseHiveType(tc.in)
-			if tc.expErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.expErr) {
-					t.Fatalf("err %v, want %q", err, tc.expErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := hiveString(ht); got != tc.exp {
-				t.Fatalf("got %s, want %s", got, tc.exp)
-			}
-		})
-	}
-}
-
-func hiveString(h *hiveType) string {
-	var sb strings.Builder
-	sb.WriteString(h.name)
-	switch h.name {
-	case "array", "map":
-		var parts []string
-		for _, c := range h.children {
-			parts = append(parts, hiveString(c))
-		}
-		sb.WriteString("<" + strings.Join(parts, ",") + ">")
-	case "struct":
-		var parts []string
-		for k, c := range h.children {
-			parts = append(parts, h.fields[k]+":"+hiveString(c))
-		}
-		sb.WriteString("<" + strings.Join(parts, ",") + ">")
-	default:
-		if len(h.params) > 0 {
-			var ps []string
-			for _, p := range h.params {
-				ps = append(ps, fmt.Sprint(p))
-			}
-			sb.WriteString("(" + strings.Join(ps, ",") + ")")
-		}
-	}
-	return sb.String()
 }
 
 // TestGolden writes a fixed batch of every type and compares a canonical
-// dump (rows as read back, footer and stripe statistics as JSON) with
+// dump (rows as read back; footer, stripe statistics and stripe footers as
+// JSON) with
 // testdata/alltypes.golden; the ORC file itself is kept next to it as
 // testdata/alltypes.orc for checks with other readers. Run with -update to
 // rewrite both.
@@ -155,7 +75,11 @@ func TestGolden(t *testing.T) {
 	}
 	tl := readTail(t, data)
 	m := jsonpb.Marshaler{Indent: " "}
-	for _, part := range []gproto.Message{&tl.footer, &tl.metadata} {
+	parts := []gproto.Message{&tl.footer, &tl.metadata}
+	for _, st := range readStripes(t, data, tl) {
+		parts = append(parts, &st.footer) // streams and column encodings
+	}
+	for _, part := range parts {
 		if err := m.Marshal(&dump, part); err != nil {
 			t.Fatal(err)
 		}

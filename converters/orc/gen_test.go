@@ -4,12 +4,15 @@ import (
 	"math"
 	"math/big"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/wasmhose/wasmhose/converters/hive"
 )
 
 // gen fills Arrow builders with random values that reach the encoders'
@@ -20,10 +23,11 @@ type gen struct {
 	r        *rand.Rand
 	nullProb float64
 	prev     int64
+	words    int // when > 0, strings are drawn from this many distinct ones
 }
 
 func hiveMeta(t string) arrow.Metadata {
-	return arrow.NewMetadata([]string{hiveTypeKey}, []string{t})
+	return arrow.NewMetadata([]string{hive.MetadataKey}, []string{t})
 }
 
 // allTypesSchema has every Hive type of the registry, nested ones included.
@@ -96,6 +100,9 @@ func (g *gen) int64() int64 {
 }
 
 func (g *gen) string() string {
+	if g.words > 0 {
+		return [...]string{"", "w", "wé", "w€", "𝄞w"}[g.r.IntN(5)] + strconv.Itoa(g.r.IntN(g.words))
+	}
 	if g.r.IntN(4) == 0 {
 		return [...]string{"", "a", "same", "ü€𝄞"}[g.r.IntN(4)]
 	}

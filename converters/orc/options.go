@@ -51,19 +51,26 @@ type Options struct {
 	// that is left in the block, the stripe straddles the boundary instead.
 	// 0 to 1; default 0.05. Ignored unless EnablePadding is set.
 	PaddingTolerance float64
-	// BloomFilterColumns names columns to get bloom filters. Bloom filters
-	// are not written yet: the names are checked against the schema and
-	// otherwise ignored; readers then simply have no bloom filter to use.
+	// BloomFilterColumns names top-level columns to get bloom filters: a
+	// BLOOM_FILTER_UTF8 stream with one filter per row group, as ORC Java
+	// writes them. Every name must be a column of the schema. Columns of
+	// type decimal, array, map or struct get no filter (readers then have
+	// none to use), nor does any column when there is no row index
+	// (negative RowIndexStride). Default none.
 	BloomFilterColumns []string
-	// BloomFilterFalsePositiveProbability is accepted (0 to 1) and ignored,
-	// as are bloom filters.
+	// BloomFilterFalsePositiveProbability is the false positive probability
+	// each filter is sized for, given RowIndexStride values; the lower, the
+	// larger the filters. Above 0, at most 1; default 0.05.
 	BloomFilterFalsePositiveProbability float64
-	// DictionaryKeyThreshold is, in ORC, the largest ratio of distinct to
-	// non-null values for which a string column is dictionary encoded. It is
-	// checked (at most 1; default 0.8; negative means off) but dictionary
-	// encoding is not implemented yet: every string column is written with
-	// DIRECT encoding, which all readers read, at the cost of larger files
-	// for low-cardinality strings.
+	// DictionaryKeyThreshold is the largest ratio of distinct to non-null
+	// values for which a string, char or varchar column is dictionary
+	// encoded in a stripe. At most 1; default 0.8; 1 means always (for a
+	// stripe with values) and a negative value never, which is how
+	// Firehose's 0 ("off") is to be passed. The ratio is checked at the end
+	// of each stripe's first row group, as ORC Java does, and when the
+	// stripe is written; a column that fails either check, or whose
+	// dictionary would hold more than half of StripeSizeBytes, is written
+	// DIRECT for the rest of the stripe.
 	DictionaryKeyThreshold float64
 	// FormatVersion is V0_11 (integer RLE version 1) or V0_12 (version 2).
 	// Default V0_12.
@@ -79,6 +86,7 @@ type settings struct {
 	padding         bool
 	tolerance       float64
 	dictThreshold   float64 // < 0: no dictionaries
+	bloomFPP        float64
 	v2              bool
 	version         []uint64
 	compressionName string
@@ -128,8 +136,13 @@ func (o Options) settings() (settings, error) {
 	case s.tolerance < 0 || s.tolerance > 1:
 		errs = append(errs, fmt.Errorf("PaddingTolerance %v is not between 0 and 1", o.PaddingTolerance))
 	}
-	if p := o.BloomFilterFalsePositiveProbability; p < 0 || p > 1 {
+	switch p := o.BloomFilterFalsePositiveProbability; {
+	case p == 0:
+		s.bloomFPP = DefaultBloomFilterFalsePositiveProbability
+	case p < 0 || p > 1:
 		errs = append(errs, fmt.Errorf("BloomFilterFalsePositiveProbability %v is not between 0 and 1", p))
+	default:
+		s.bloomFPP = p
 	}
 	switch {
 	case s.dictThreshold == 0:

@@ -40,7 +40,13 @@ const (
 	streamDictData  = 3
 	streamSecondary = 5
 	streamRowIndex  = 6
+	streamBloomUTF8 = 8
 )
+
+// bloomEncodingUTC is ColumnEncoding.bloomEncoding for bloom filters whose
+// timestamps are UTC milliseconds (ORC-135), what readers expect of
+// BLOOM_FILTER_UTF8 streams.
+const bloomEncodingUTC = 1
 
 // ColumnEncoding.Kind values.
 const (
@@ -165,6 +171,9 @@ func encodeStripeFooter(streams []streamInfo, encodings []columnEncoding) []byte
 			if e.kind == encDictionary || e.kind == encDictionaryV2 {
 				b = appendVarintField(b, 2, uint64(e.dictSize))
 			}
+			if e.bloomEncoding != 0 {
+				b = appendVarintField(b, 3, uint64(e.bloomEncoding))
+			}
 			return b
 		})
 	}
@@ -174,8 +183,9 @@ func encodeStripeFooter(streams []streamInfo, encodings []columnEncoding) []byte
 
 // columnEncoding is a ColumnEncoding entry of a stripe footer.
 type columnEncoding struct {
-	kind     int
-	dictSize int
+	kind          int
+	dictSize      int
+	bloomEncoding int
 }
 
 // encodeRowIndex encodes a RowIndex message from its entries.

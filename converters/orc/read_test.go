@@ -14,6 +14,8 @@ import (
 	gproto "github.com/golang/protobuf/proto"
 	sorc "github.com/scritchley/orc"
 	sproto "github.com/scritchley/orc/proto"
+
+	"github.com/wasmhose/wasmhose/converters/hive"
 )
 
 // The tests read files back with github.com/scritchley/orc, a reader that
@@ -252,20 +254,20 @@ func fieldNames(s *arrow.Schema) []string {
 // top-level char(n) and varchar(n) columns.
 func hiveAdjusted(schema *arrow.Schema, rows [][]any) [][]any {
 	for k, f := range schema.Fields() {
-		i := f.Metadata.FindKey(hiveTypeKey)
+		i := f.Metadata.FindKey(hive.MetadataKey)
 		if i < 0 {
 			continue
 		}
-		ht, err := parseHiveType(f.Metadata.Values()[i])
-		if err != nil || (ht.name != "char" && ht.name != "varchar") {
+		ht, err := hive.ParseType(f.Metadata.Values()[i])
+		if err != nil || (ht.Kind != hive.Char && ht.Kind != hive.Varchar) {
 			continue
 		}
 		for _, row := range rows {
 			if s, ok := row[k].(string); ok {
-				if ht.name == "char" {
-					row[k] = padChar(s, ht.params[0])
+				if ht.Kind == hive.Char {
+					row[k] = padChar(s, ht.Length)
 				} else {
-					row[k] = truncateChars(s, ht.params[0])
+					row[k] = truncateChars(s, ht.Length)
 				}
 			}
 		}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	gproto "github.com/golang/protobuf/proto"
 	sorc "github.com/scritchley/orc"
 	sproto "github.com/scritchley/orc/proto"
@@ -50,7 +51,7 @@ func (s *seek) open(raw []byte) *bufio.Reader {
 func (s *seek) ints(raw []byte, enc *sproto.ColumnEncoding, signed bool) sorc.IntegerReader {
 	br := s.open(raw)
 	var r sorc.IntegerReader
-	if enc.GetKind() == sproto.ColumnEncoding_DIRECT_V2 {
+	if k := enc.GetKind(); k == sproto.ColumnEncoding_DIRECT_V2 || k == sproto.ColumnEncoding_DICTIONARY_V2 {
 		r = sorc.NewRunLengthIntegerReaderV2(br, signed, false)
 	} else {
 		r = sorc.NewRunLengthIntegerReader(br, signed)
@@ -119,6 +120,17 @@ func valueAt(t testing.TB, tl *tail, st *stripe, id int, entry *sproto.RowIndexE
 			return fbits(binary.LittleEndian.Uint64(b[:]))
 		}
 	case sproto.Type_STRING, sproto.Type_CHAR, sproto.Type_VARCHAR, sproto.Type_BINARY:
+		if k := enc.GetKind(); k == sproto.ColumnEncoding_DICTIONARY || k == sproto.ColumnEncoding_DICTIONARY_V2 {
+			// The dictionary is read whole (it has no positions); only
+			// DATA, the ids, is positioned.
+			entries := readDictionary(t, st, id, enc)
+			ids := s.ints(raw(sproto.Stream_DATA), enc, false)
+			read = func() any {
+				ids.Next()
+				return entries[ids.Int()]
+			}
+			break
+		}
 		d := s.open(raw(sproto.Stream_DATA))
 		lens := s.ints(raw(sproto.Stream_LENGTH), enc, false)
 		read = func() any {
@@ -172,6 +184,76 @@ func valueAt(t testing.TB, tl *tail, st *stripe, id int, entry *sproto.RowIndexE
 	return read()
 }
 
+// readDictionary reads a dictionary column's entries from the start of
+// its LENGTH and DICTIONARY_DATA streams.
+func readDictionary(t testing.TB, st *stripe, id int, enc *sproto.ColumnEncoding) []string {
+	t.Helper()
+	lens := newInts(st.streams[[2]int{id, int(sproto.Stream_LENGTH)}], enc, false)
+	dict := bytes.NewReader(st.streams[[2]int{id, int(sproto.Stream_DICTIONARY_DATA)}])
+	entries := make([]string, enc.GetDictionarySize())
+	for k := range entries {
+		b := make([]byte, lens.next())
+		if _, err := io.ReadFull(dict, b); err != nil {
+			t.Fatalf("column %d: DICTIONARY_DATA: %v", id, err)
+		}
+		entries[k] = string(b)
+	}
+	if dict.Len() != 0 {
+		t.Fatalf("column %d: %d bytes of DICTIONARY_DATA left over", id, dict.Len())
+	}
+	return entries
+}
+
+// checkRowIndex seeks every top-level column to every row group with the
+// row index, as a reader pruning row groups does, and checks that the value
+// found is the group's first row and the group's statistics.
+func checkRowIndex(t *testing.T, schema *arrow.Schema, data []byte, stride int) {
+	t.Helper()
+	rows := treeRead(t, data)
+	tl := readTail(t, data)
+	if tl.footer.GetRowIndexStride() != uint32(stride) {
+		t.Fatalf("row index stride %d", tl.footer.GetRowIndexStride())
+	}
+	types := tl.footer.GetTypes()
+	start := 0
+	for _, st := range readStripes(t, data, tl) {
+		n := int(st.info.GetNumberOfRows())
+		for k, f := range schema.Fields() {
+			id := int(types[0].GetSubtypes()[k])
+			var index sproto.RowIndex
+			if err := gproto.Unmarshal(st.streams[[2]int{id, int(sproto.Stream_ROW_INDEX)}], &index); err != nil {
+				t.Fatalf("row index: %v", err)
+			}
+			if want := (n + stride - 1) / stride; len(index.GetEntry()) != want {
+				t.Fatalf("%s: %d row index entries, want %d", f.Name, len(index.GetEntry()), want)
+			}
+			for gi, e := range index.GetEntry() {
+				row := start + gi*stride
+				got := valueAt(t, tl, st, id, e)
+				want := rows[row][k]
+				switch w := want.(type) {
+				case []any:
+					want = int64(len(w))
+				case []kv:
+					want = int64(len(w))
+				case map[string]any:
+					want = true
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("%s: group %d (row %d): seek finds %#v, want %#v", f.Name, gi, row, got, want)
+				}
+				end := min(start+n, row+stride)
+				var vals []any
+				for _, r := range rows[row:end] {
+					vals = append(vals, r[k])
+				}
+				checkStats(t, fmt.Sprintf("%s group %d", f.Name, gi), e.GetStatistics(), vals)
+			}
+		}
+		start += n
+	}
+}
+
 // TestRowIndex seeks every top-level column to every row group with the row
 // index, as a reader pruning row groups does, and checks that the value
 // found is the group's first row; it also checks the groups' statistics.
@@ -186,49 +268,7 @@ func TestRowIndex(t *testing.T) {
 				const stride = 300
 				data := writeFile(t, schema, Options{Compression: comp, FormatVersion: version,
 					RowIndexStride: stride, StripeSizeBytes: 100 << 10}, rec)
-				rows := treeRead(t, data)
-				tl := readTail(t, data)
-				if tl.footer.GetRowIndexStride() != stride {
-					t.Fatalf("row index stride %d", tl.footer.GetRowIndexStride())
-				}
-				types := tl.footer.GetTypes()
-				start := 0
-				for _, st := range readStripes(t, data, tl) {
-					n := int(st.info.GetNumberOfRows())
-					for k, f := range schema.Fields() {
-						id := int(types[0].GetSubtypes()[k])
-						var index sproto.RowIndex
-						if err := gproto.Unmarshal(st.streams[[2]int{id, int(sproto.Stream_ROW_INDEX)}], &index); err != nil {
-							t.Fatalf("row index: %v", err)
-						}
-						if want := (n + stride - 1) / stride; len(index.GetEntry()) != want {
-							t.Fatalf("%s: %d row index entries, want %d", f.Name, len(index.GetEntry()), want)
-						}
-						for gi, e := range index.GetEntry() {
-							row := start + gi*stride
-							got := valueAt(t, tl, st, id, e)
-							want := rows[row][k]
-							switch w := want.(type) {
-							case []any:
-								want = int64(len(w))
-							case []kv:
-								want = int64(len(w))
-							case map[string]any:
-								want = true
-							}
-							if !reflect.DeepEqual(got, want) {
-								t.Fatalf("%s: group %d (row %d): seek finds %#v, want %#v", f.Name, gi, row, got, want)
-							}
-							end := min(start+n, row+stride)
-							var vals []any
-							for _, r := range rows[row:end] {
-								vals = append(vals, r[k])
-							}
-							checkStats(t, fmt.Sprintf("%s group %d", f.Name, gi), e.GetStatistics(), vals)
-						}
-					}
-					start += n
-				}
+				checkRowIndex(t, schema, data, stride)
 			})
 		}
 	}

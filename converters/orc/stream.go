@@ -68,6 +68,97 @@ func (c *codec) compress(src []byte) []byte {
 	}
 }
 
+// chunkSize is the size of the chunks stream bytes and dictionaries are
+// held in. Holding a stripe in fixed chunks instead of slices grown by
+// doubling keeps the writer's memory near the stripe size: nothing is
+// copied as a stream grows and no slice is ever twice what it holds.
+const chunkSize = 256 << 10
+
+// chunkPool recycles full-size chunks between the stripes of one writer, so
+// the chunks of a stripe that was written serve the next one. It holds at
+// most the chunks of the largest stripe.
+type chunkPool struct{ free [][]byte }
+
+// get returns an empty chunk of capacity chunkSize.
+func (p *chunkPool) get() []byte {
+	if p != nil {
+		if n := len(p.free); n > 0 {
+			c := p.free[n-1]
+			p.free = p.free[:n-1]
+			return c[:0]
+		}
+	}
+	return make([]byte, 0, chunkSize)
+}
+
+// put gives a chunk back; chunks of another capacity are left to the
+// garbage collector.
+func (p *chunkPool) put(c []byte) {
+	if p != nil && cap(c) == chunkSize {
+		p.free = append(p.free, c[:0])
+	}
+}
+
+// chunkList is a byte sequence held in chunks of chunkSize bytes. The first
+// chunk grows by appending, so small lists stay small; later ones come
+// whole from the pool.
+type chunkList struct {
+	pool   *chunkPool
+	chunks [][]byte
+	n      int // bytes held
+}
+
+// room returns the last chunk, starting a new one when it is full.
+func (l *chunkList) room() *[]byte {
+	k := len(l.chunks)
+	if k == 0 {
+		l.chunks = append(l.chunks, nil)
+	} else if len(l.chunks[k-1]) >= chunkSize {
+		l.chunks = append(l.chunks, l.pool.get())
+	}
+	return &l.chunks[len(l.chunks)-1]
+}
+
+func (l *chunkList) write(p []byte) {
+	l.n += len(p)
+	for len(p) > 0 {
+		last := l.room()
+		k := min(len(p), chunkSize-len(*last))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
+}
+
+func (l *chunkList) writeString(p string) {
+	l.n += len(p)
+	for len(p) > 0 {
+		last := l.room()
+		k := min(len(p), chunkSize-len(*last))
+		*last = append(*last, p[:k]...)
+		p = p[k:]
+	}
+}
+
+// each calls fn with the held bytes, chunk by chunk, until fn fails.
+func (l *chunkList) each(fn func([]byte) error) error {
+	for _, c := range l.chunks {
+		if err := fn(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// reset empties the list and gives its chunks back to the pool.
+func (l *chunkList) reset() {
+	for _, c := range l.chunks {
+		l.pool.put(c)
+	}
+	clear(l.chunks)
+	l.chunks = l.chunks[:0]
+	l.n = 0
+}
+
 // stream is one ORC stream of one stripe (PRESENT, DATA, LENGTH, …). With
 // compression it collects bytes into an open chunk of at most block bytes and
 // compresses each full chunk at once, so a stripe is held compressed in memory.
@@ -75,22 +166,34 @@ func (c *codec) compress(src []byte) []byte {
 type stream struct {
 	codec *codec
 	block int
-	buf   []byte // the open chunk, or every byte when uncompressed
-	out   []byte // finished chunks with their headers
+	buf   []byte    // the open compression chunk, grown as needed up to block
+	out   chunkList // finished chunks with their headers, or every byte when uncompressed
 }
 
-func newStream(c *codec, block int) *stream {
-	s := &stream{codec: c, block: block}
-	if c != nil {
-		s.buf = make([]byte, 0, block)
-	}
-	return s
+func newStream(c *codec, block int, pool *chunkPool) *stream {
+	return &stream{codec: c, block: block, out: chunkList{pool: pool}}
 }
 
 // write appends p to the stream.
 func (s *stream) write(p []byte) {
 	if s.codec == nil {
-		s.buf = append(s.buf, p...)
+		s.out.write(p)
+		return
+	}
+	for len(p) > 0 {
+		n := min(len(p), s.block-len(s.buf))
+		s.buf = append(s.buf, p[:n]...)
+		p = p[n:]
+		if len(s.buf) == s.block {
+			s.spill()
+		}
+	}
+}
+
+// writeString appends p to the stream.
+func (s *stream) writeString(p string) {
+	if s.codec == nil {
+		s.out.writeString(p)
 		return
 	}
 	for len(p) > 0 {
@@ -109,13 +212,14 @@ func (s *stream) spill() {
 	if len(s.buf) == 0 {
 		return
 	}
+	var h [chunkHeaderLen]byte
 	z := s.codec.compress(s.buf)
 	if len(z) < len(s.buf) {
-		s.out = appendChunkHeader(s.out, len(z), false)
-		s.out = append(s.out, z...)
+		s.out.write(appendChunkHeader(h[:0], len(z), false))
+		s.out.write(z)
 	} else {
-		s.out = appendChunkHeader(s.out, len(s.buf), true)
-		s.out = append(s.out, s.buf...)
+		s.out.write(appendChunkHeader(h[:0], len(s.buf), true))
+		s.out.write(s.buf)
 	}
 	s.buf = s.buf[:0]
 }
@@ -133,9 +237,9 @@ func appendChunkHeader(dst []byte, n int, original bool) []byte {
 // stored stream and the offset inside the decompressed chunk when compressed.
 func (s *stream) position(pos []uint64) []uint64 {
 	if s.codec == nil {
-		return append(pos, uint64(len(s.buf)))
+		return append(pos, uint64(s.out.n))
 	}
-	return append(pos, uint64(len(s.out)), uint64(len(s.buf)))
+	return append(pos, uint64(s.out.n), uint64(len(s.buf)))
 }
 
 // finish closes the open chunk. The stream's bytes are then final.
@@ -145,21 +249,17 @@ func (s *stream) finish() {
 	}
 }
 
-// bytes returns the stored stream after finish.
-func (s *stream) bytes() []byte {
-	if s.codec == nil {
-		return s.buf
-	}
-	return s.out
-}
+// length is the stored length of the stream after finish.
+func (s *stream) length() int { return s.out.n }
 
 // size is the number of bytes the stream holds in memory.
-func (s *stream) size() int { return len(s.out) + len(s.buf) }
+func (s *stream) size() int { return s.out.n + len(s.buf) }
 
-// reset empties the stream for the next stripe, keeping its memory.
+// reset empties the stream for the next stripe. Its chunks go back to the
+// pool; the open compression chunk keeps its memory.
 func (s *stream) reset() {
 	s.buf = s.buf[:0]
-	s.out = s.out[:0]
+	s.out.reset()
 }
 
 // compressBlob frames a whole message (footer, index, …) as a stream.
@@ -170,21 +270,9 @@ func compressBlob(c *codec, block int, p []byte) []byte {
 	s := &stream{codec: c, block: block, buf: make([]byte, 0, min(block, len(p)))}
 	s.write(p)
 	s.finish()
-	return s.out
-}
-
-// writeString appends s to the stream.
-func (s *stream) writeString(p string) {
-	if s.codec == nil {
-		s.buf = append(s.buf, p...)
-		return
+	out := make([]byte, 0, s.out.n)
+	for _, ch := range s.out.chunks {
+		out = append(out, ch...)
 	}
-	for len(p) > 0 {
-		n := min(len(p), s.block-len(s.buf))
-		s.buf = append(s.buf, p[:n]...)
-		p = p[n:]
-		if len(s.buf) == s.block {
-			s.spill()
-		}
-	}
+	return out
 }

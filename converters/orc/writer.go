@@ -4,17 +4,36 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
-)
 
-// hiveTypeKey is the field metadata key holding a column's Hive type.
-const hiveTypeKey = "hive.type"
+	"github.com/wasmhose/wasmhose/converters/hive"
+)
 
 // checkRows is the most rows written between two checks of the stripe
 // size; fewer are written as the stripe nears its size, so that it
 // overshoots by little (see chunkRows).
 const checkRows = 4096
+
+// bloomKind tells whether a column of this kind gets a bloom filter when
+// BloomFilterColumns names it: every primitive but decimal, whose hashed
+// form (Java's HiveDecimal text) is not reproduced here.
+func bloomKind(kind int) bool {
+	switch kind {
+	case kindDecimal, kindList, kindMap, kindStruct:
+		return false
+	}
+	return true
+}
+
+// maxDictShare bounds a column's dictionary to this share of the stripe
+// size (1/2): past it the column is written directly for the rest of the
+// stripe. A dictionary is held uncompressed and counts towards the stripe
+// size in full, so one that large would close the stripe early; written
+// directly, the same values are held compressed.
+const maxDictShare = 2
 
 // ErrClosed is returned by Write after Close.
 var ErrClosed = errors.New("orc: writer is closed")
@@ -26,6 +45,7 @@ type Writer struct {
 	set    settings
 	schema *arrow.Schema
 	codec  *codec
+	colCfg columnConfig
 	cols   []*column // by column id; cols[0] is the root struct
 	types  []typeInfo
 
@@ -60,12 +80,23 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts Options) (*Writer, error)
 		return nil, err
 	}
 	wr := &Writer{w: w, set: set, schema: schema, codec: c}
+	wr.colCfg = columnConfig{
+		codec:     c,
+		block:     compressionBlockSize,
+		pool:      &chunkPool{},
+		v2:        set.v2,
+		threshold: set.dictThreshold,
+		maxDict:   int(min(set.stripeSize/maxDictShare, math.MaxInt32)),
+	}
 	root := wr.addColumn(kindStruct)
 	root.root = true
 	for _, f := range schema.Fields() {
 		child, err := wr.build(f, nil)
 		if err != nil {
 			return nil, err
+		}
+		if set.stride > 0 && bloomKind(child.kind) && slices.Contains(opts.BloomFilterColumns, f.Name) {
+			child.bloom = newBloomFilter(set.stride, set.bloomFPP)
 		}
 		root.children = append(root.children, child)
 		wr.types[0].subtypes = append(wr.types[0].subtypes, uint64(child.id))
@@ -78,7 +109,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts Options) (*Writer, error)
 }
 
 func (w *Writer) addColumn(kind int) *column {
-	c := newColumn(len(w.cols), kind, w.codec, compressionBlockSize, w.set.v2)
+	c := newColumn(len(w.cols), kind, &w.colCfg)
 	w.cols = append(w.cols, c)
 	w.types = append(w.types, typeInfo{kind: kind})
 	return c
@@ -86,10 +117,10 @@ func (w *Writer) addColumn(kind int) *column {
 
 // build adds the column (and its children, in pre-order) for an Arrow field.
 // ht is the field's Hive type from an enclosing field's metadata, if any; the
-// field's own metadata takes precedence.
-func (w *Writer) build(f arrow.Field, ht *hiveType) (*column, error) {
-	if i := f.Metadata.FindKey(hiveTypeKey); i >= 0 {
-		t, err := parseHiveType(f.Metadata.Values()[i])
+// field's own metadata (hive.MetadataKey) takes precedence.
+func (w *Writer) build(f arrow.Field, ht *hive.Type) (*column, error) {
+	if i := f.Metadata.FindKey(hive.MetadataKey); i >= 0 {
+		t, err := hive.ParseType(f.Metadata.Values()[i])
 		if err != nil {
 			return nil, fmt.Errorf("orc: field %q: %w", f.Name, err)
 		}
@@ -109,22 +140,34 @@ func (w *Writer) build(f arrow.Field, ht *hiveType) (*column, error) {
 		c.unit = dt.Unit
 	}
 	if kind == kindChar || kind == kindVarchar {
-		c.maxLen = ht.params[0]
+		c.maxLen = ht.Length
 		t.maxLength = c.maxLen
 	}
 	var fields []arrow.Field
+	var hiveChildren []*hive.Type
 	switch dt := f.Type.(type) {
 	case *arrow.MapType:
 		fields = []arrow.Field{dt.KeyField(), dt.ItemField()}
+		if ht != nil {
+			hiveChildren = []*hive.Type{ht.Key, ht.Value}
+		}
 	case *arrow.ListType:
 		fields = []arrow.Field{dt.ElemField()}
+		if ht != nil {
+			hiveChildren = []*hive.Type{ht.Elem}
+		}
 	case *arrow.StructType:
 		fields = dt.Fields()
+		if ht != nil {
+			for _, hf := range ht.Fields {
+				hiveChildren = append(hiveChildren, hf.Type)
+			}
+		}
 	}
 	for k, cf := range fields {
-		var cht *hiveType
-		if ht != nil {
-			cht = ht.children[k]
+		var cht *hive.Type
+		if hiveChildren != nil {
+			cht = hiveChildren[k]
 		}
 		child, err := w.build(cf, cht)
 		if err != nil {
@@ -141,77 +184,62 @@ func (w *Writer) build(f arrow.Field, ht *hiveType) (*column, error) {
 }
 
 // orcKind maps an Arrow type, checked against its Hive type when known, to
-// an ORC type kind.
-func orcKind(dt arrow.DataType, ht *hiveType) (int, error) {
+// an ORC type kind. The Hive type only adds what Arrow does not carry: that
+// a string is a char or a varchar, and its length.
+func orcKind(dt arrow.DataType, ht *hive.Type) (int, error) {
 	var kind int
-	var hive []string
+	var hiveKinds []hive.Kind
 	switch t := dt.(type) {
 	case *arrow.BooleanType:
-		kind, hive = kindBoolean, []string{"boolean"}
+		kind, hiveKinds = kindBoolean, []hive.Kind{hive.Boolean}
 	case *arrow.Int8Type:
-		kind, hive = kindByte, []string{"tinyint"}
+		kind, hiveKinds = kindByte, []hive.Kind{hive.TinyInt}
 	case *arrow.Int16Type:
-		kind, hive = kindShort, []string{"smallint"}
+		kind, hiveKinds = kindShort, []hive.Kind{hive.SmallInt}
 	case *arrow.Int32Type:
-		kind, hive = kindInt, []string{"int", "integer"}
+		kind, hiveKinds = kindInt, []hive.Kind{hive.Int}
 	case *arrow.Int64Type:
-		kind, hive = kindLong, []string{"bigint"}
+		kind, hiveKinds = kindLong, []hive.Kind{hive.BigInt}
 	case *arrow.Float32Type:
-		kind, hive = kindFloat, []string{"float"}
+		kind, hiveKinds = kindFloat, []hive.Kind{hive.Float}
 	case *arrow.Float64Type:
-		kind, hive = kindDouble, []string{"double"}
+		kind, hiveKinds = kindDouble, []hive.Kind{hive.Double}
 	case *arrow.Decimal128Type:
 		if t.Precision < 1 || t.Precision > 38 || t.Scale < 0 || t.Scale > t.Precision {
 			return 0, fmt.Errorf("decimal(%d,%d) is outside ORC's decimal(1..38, 0..precision)", t.Precision, t.Scale)
 		}
-		kind, hive = kindDecimal, []string{"decimal"}
+		kind, hiveKinds = kindDecimal, []hive.Kind{hive.Decimal}
 	case *arrow.StringType:
-		kind, hive = kindString, []string{"string", "char", "varchar"}
+		kind, hiveKinds = kindString, []hive.Kind{hive.String, hive.Char, hive.Varchar}
 	case *arrow.BinaryType:
-		kind, hive = kindBinary, []string{"binary"}
+		kind, hiveKinds = kindBinary, []hive.Kind{hive.Binary}
 	case *arrow.Date32Type:
-		kind, hive = kindDate, []string{"date"}
+		kind, hiveKinds = kindDate, []hive.Kind{hive.Date}
 	case *arrow.TimestampType:
-		kind, hive = kindTimestamp, []string{"timestamp"}
+		kind, hiveKinds = kindTimestamp, []hive.Kind{hive.Timestamp}
 	case *arrow.ListType:
-		kind, hive = kindList, []string{"array"}
+		kind, hiveKinds = kindList, []hive.Kind{hive.Array}
 	case *arrow.MapType:
-		kind, hive = kindMap, []string{"map"}
+		kind, hiveKinds = kindMap, []hive.Kind{hive.Map}
 	case *arrow.StructType:
-		kind, hive = kindStruct, []string{"struct"}
+		kind, hiveKinds = kindStruct, []hive.Kind{hive.Struct}
 	default:
 		return 0, fmt.Errorf("Arrow type %s has no ORC mapping", dt)
 	}
 	if ht == nil {
 		return kind, nil
 	}
-	ok := false
-	for _, h := range hive {
-		ok = ok || ht.name == h
+	if !slices.Contains(hiveKinds, ht.Kind) {
+		return 0, fmt.Errorf("%s %s does not match Arrow type %s", hive.MetadataKey, ht, dt)
 	}
-	if !ok {
-		return 0, fmt.Errorf("hive.type %s does not match Arrow type %s", ht.name, dt)
-	}
-	switch ht.name {
-	case "char", "varchar":
-		if len(ht.params) != 1 || ht.params[0] < 1 {
-			return 0, fmt.Errorf("hive.type %s needs one positive length", ht.name)
-		}
-		if ht.name == "char" {
-			return kindChar, nil
-		}
+	switch ht.Kind {
+	case hive.Char:
+		return kindChar, nil
+	case hive.Varchar:
 		return kindVarchar, nil
-	case "array":
-		if len(ht.children) != 1 {
-			return 0, fmt.Errorf("hive.type array needs one element type")
-		}
-	case "map":
-		if len(ht.children) != 2 {
-			return 0, fmt.Errorf("hive.type map needs a key and a value type")
-		}
-	case "struct":
-		if n := dt.(*arrow.StructType).NumFields(); len(ht.children) != n {
-			return 0, fmt.Errorf("hive.type struct has %d fields, Arrow %d", len(ht.children), n)
+	case hive.Struct:
+		if n := dt.(*arrow.StructType).NumFields(); len(ht.Fields) != n {
+			return 0, fmt.Errorf("%s %s has %d fields, Arrow %d", hive.MetadataKey, ht, len(ht.Fields), n)
 		}
 	}
 	return kind, nil
@@ -327,6 +355,9 @@ func (w *Writer) flushStripe() error {
 	if w.groupOpen {
 		w.closeGroup()
 	}
+	for _, c := range w.cols {
+		c.chooseEncoding()
+	}
 	var streams []streamInfo
 	var index [][]byte
 	var indexLen, dataLen uint64
@@ -336,17 +367,23 @@ func (w *Writer) flushStripe() error {
 			index = append(index, b)
 			streams = append(streams, streamInfo{streamRowIndex, c.id, uint64(len(b))})
 			indexLen += uint64(len(b))
+			if c.bloom != nil {
+				b := compressBlob(w.codec, compressionBlockSize, c.bloomIdx)
+				index = append(index, b)
+				streams = append(streams, streamInfo{streamBloomUTF8, c.id, uint64(len(b))})
+				indexLen += uint64(len(b))
+			}
 		}
 	}
-	var data [][]byte
+	var data []*stream
 	encodings := make([]columnEncoding, len(w.cols))
 	for i, c := range w.cols {
 		c.finish()
 		for _, s := range c.streams() {
-			b := s.s.bytes()
-			data = append(data, b)
-			streams = append(streams, streamInfo{s.kind, c.id, uint64(len(b))})
-			dataLen += uint64(len(b))
+			n := uint64(s.s.length())
+			data = append(data, s.s)
+			streams = append(streams, streamInfo{s.kind, c.id, n})
+			dataLen += n
 		}
 		encodings[i] = c.encoding()
 	}
@@ -357,12 +394,18 @@ func (w *Writer) flushStripe() error {
 	}
 	info := stripeInfo{offset: w.offset, indexLength: indexLen, dataLength: dataLen,
 		footerLength: uint64(len(foot)), rows: uint64(w.stripeRows)}
-	for _, parts := range [][][]byte{index, data, {foot}} {
-		for _, p := range parts {
-			if err := w.emit(p); err != nil {
-				return err
-			}
+	for _, p := range index {
+		if err := w.emit(p); err != nil {
+			return err
 		}
+	}
+	for _, s := range data {
+		if err := s.out.each(w.emit); err != nil {
+			return err
+		}
+	}
+	if err := w.emit(foot); err != nil {
+		return err
 	}
 	w.stripes = append(w.stripes, info)
 	colStats := make([][]byte, len(w.cols))

@@ -54,7 +54,9 @@ func TestSchemaErrors(t *testing.T) {
 		{name: "unsupported", field: arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Uint32}, expErr: "no ORC mapping"},
 		{name: "mismatch", field: arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int32, Metadata: hiveMeta("string")}, expErr: "does not match"},
 		{name: "bad hive type", field: arrow.Field{Name: "x", Type: arrow.BinaryTypes.String, Metadata: hiveMeta("char(")}, expErr: "hive type"},
-		{name: "char without length", field: arrow.Field{Name: "x", Type: arrow.BinaryTypes.String, Metadata: hiveMeta("char")}, expErr: "positive length"},
+		{name: "char without length", field: arrow.Field{Name: "x", Type: arrow.BinaryTypes.String, Metadata: hiveMeta("char")}, expErr: `expected '('`},
+		{name: "char too long", field: arrow.Field{Name: "x", Type: arrow.BinaryTypes.String, Metadata: hiveMeta("char(256)")}, expErr: "outside 1..255"},
+		{name: "nested mismatch", field: arrow.Field{Name: "x", Type: arrow.ListOf(arrow.PrimitiveTypes.Int64), Metadata: hiveMeta("array<int>")}, expErr: "does not match"},
 		{name: "struct arity", field: arrow.Field{Name: "x", Type: arrow.StructOf(arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Int32}),
 			Metadata: hiveMeta("struct<a:int,b:int>")}, expErr: "2 fields"},
 	} {
