@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -248,7 +249,10 @@ func parquetOptions(p *stream.ParquetSerDe) parquet.Options {
 }
 
 func orcOptions(p *stream.OrcSerDe) orc.Options {
-	o := orc.Options{BloomFilterColumns: p.BloomFilterColumns}
+	o := orc.Options{}
+	for _, c := range p.BloomFilterColumns { // Glue lower-cases column names, and so does hive.ArrowSchema
+		o.BloomFilterColumns = append(o.BloomFilterColumns, strings.ToLower(c))
+	}
 	if p.Compression != nil {
 		o.Compression = *p.Compression
 	}

@@ -114,7 +114,7 @@ func TestConvertORCAndErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := convert.New(convert.Options{Source: reg})
-	c, err := f.Converter(ctx, conversionStream(stream.Serializer{OrcSerDe: &stream.OrcSerDe{Compression: stream.String("ZLIB"), DictionaryKeyThreshold: new(float64)}}))
+	c, err := f.Converter(ctx, conversionStream(stream.Serializer{OrcSerDe: &stream.OrcSerDe{Compression: stream.String("ZLIB"), DictionaryKeyThreshold: new(float64), BloomFilterColumns: []string{"A"}}}))
 	if err != nil {
 		t.Fatal(err)
 	}
