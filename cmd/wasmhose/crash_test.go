@@ -18,9 +18,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 )
 
 // TestMain lets the test binary act as the wasmhose binary, so the crash
@@ -152,6 +158,51 @@ func delivered(t *testing.T, dataDir, bucket string) map[string]int {
 	return seen
 }
 
+// deliveredParquet counts each id found in a bucket's Parquet objects,
+// read with arrow-go's Parquet reader.
+func deliveredParquet(t *testing.T, dataDir, bucket string) map[string]int {
+	t.Helper()
+	seen := map[string]int{}
+	for k, b := range objects(t, dataDir, bucket) {
+		pf, err := file.NewParquetReader(bytes.NewReader(b))
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		tbl, err := fr.ReadTable(context.Background())
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		for _, chunk := range tbl.Column(0).Data().Chunks() {
+			ids := chunk.(*array.String)
+			for i := range ids.Len() {
+				seen[ids.Value(i)]++
+			}
+		}
+		tbl.Release()
+		_ = pf.Close()
+	}
+	return seen
+}
+
+// createCrashTable creates the Parquet stream's table through the Glue API.
+func createCrashTable(t *testing.T, addr string) {
+	t.Helper()
+	g := (&testServer{addr: addr}).glueClient("test", "test")
+	ctx := context.Background()
+	if _, err := g.CreateDatabase(ctx, &glue.CreateDatabaseInput{DatabaseInput: &gluetypes.DatabaseInput{Name: aws.String("crash")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.CreateTable(ctx, &glue.CreateTableInput{DatabaseName: aws.String("crash"), TableInput: &gluetypes.TableInput{
+		Name: aws.String("ids"), StorageDescriptor: &gluetypes.StorageDescriptor{Columns: glueCols("id", "string")},
+	}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // crashRounds is the number of kills in TestCrashLosesNothingAcknowledged:
 // WASMHOSE_CRASH_ROUNDS, else 10.
 func crashRounds(t *testing.T) int {
@@ -179,12 +230,12 @@ func crashSeed(t *testing.T) uint64 {
 }
 
 // TestCrashLosesNothingAcknowledged SIGKILLs the server at random moments
-// (seeded; the seed is logged) while producers send batches to two streams,
-// one of them transforming every record in a Wasm plugin, restarts it on the
-// same data dir, and repeats. The write-ahead log is cut into 1 MiB
-// segments and the buffers flush every second, so kills land during
-// ingest, buffering, plugin calls, compression, uploads and log
-// truncation. At the end every acknowledged record must be stored; records
+// (seeded; the seed is logged) while producers send batches to three
+// streams, one transforming every record in a Wasm plugin and one converting
+// JSON to Parquet, restarts it on the same data dir, and repeats. The
+// write-ahead log is cut into 1 MiB segments and the buffers flush every
+// second, so kills land during ingest, buffering, plugin calls, conversion,
+// compression, uploads and log truncation. At the end every acknowledged record must be stored; records
 // stored more than once are counted and reported as the duplicate rate.
 func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	if testing.Short() {
@@ -199,11 +250,12 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 		t.Fatal(err)
 	}
 	streams := []struct {
-		name, bucket string
-		plugin       bool
+		name, bucket    string
+		plugin, parquet bool
 	}{
 		{name: "crash", bucket: "crash-bucket"},
 		{name: "crash-plugin", bucket: "crash-plugin-bucket", plugin: true},
+		{name: "crash-parquet", bucket: "crash-parquet-bucket", parquet: true},
 	}
 	var (
 		mu    sync.Mutex
@@ -212,6 +264,7 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 	srv := startChild(t, dir, "--config", cfg)
 	c := srv.client()
 	ctx := context.Background()
+	createCrashTable(t, srv.addr)
 	for _, st := range streams {
 		acked[st.name] = map[string]bool{}
 		dest := &types.ExtendedS3DestinationConfiguration{
@@ -223,13 +276,22 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 				{Type: types.ProcessorTypeLambda, Parameters: []types.ProcessorParameter{{ParameterName: types.ProcessorParameterNameLambdaArn,
 					ParameterValue: aws.String("arn:aws:lambda:us-east-1:000000000000:function:process-record")}}}}}
 		}
+		if st.parquet {
+			dest.CompressionFormat = types.CompressionFormatUncompressed
+			dest.BufferingHints.SizeInMBs = aws.Int32(64)
+			dest.DataFormatConversionConfiguration = &types.DataFormatConversionConfiguration{
+				SchemaConfiguration:       &types.SchemaConfiguration{RoleARN: aws.String(roleARN), DatabaseName: aws.String("crash"), TableName: aws.String("ids")},
+				InputFormatConfiguration:  &types.InputFormatConfiguration{Deserializer: &types.Deserializer{OpenXJsonSerDe: &types.OpenXJsonSerDe{}}},
+				OutputFormatConfiguration: &types.OutputFormatConfiguration{Serializer: &types.Serializer{ParquetSerDe: &types.ParquetSerDe{}}},
+			}
+		}
 		createStream(t, c, st.name, dest)
 	}
 	for round := range rounds {
 		c := srv.client()
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
-		for w := range 4 {
+		for w := range 2 * len(streams) {
 			st := streams[w%len(streams)]
 			wg.Add(1)
 			go func() {
@@ -245,6 +307,9 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 					for i := range recs {
 						ids[i] = fmt.Sprintf("r%d-w%d-n%d-i%d", round, w, n, i)
 						recs[i] = types.Record{Data: []byte(ids[i] + "\n")}
+						if st.parquet {
+							recs[i].Data = []byte(`{"id":"` + ids[i] + `"}`)
+						}
 					}
 					out, err := c.PutRecordBatch(ctx, &firehose.PutRecordBatchInput{DeliveryStreamName: aws.String(st.name), Records: recs})
 					if err != nil {
@@ -277,7 +342,11 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 		}
 		var seen map[string]int
 		waitFor(t, "every acknowledged record of "+st.name+" delivered after the restarts", func() bool {
-			seen = delivered(t, dir, st.bucket)
+			if st.parquet {
+				seen = deliveredParquet(t, dir, st.bucket)
+			} else {
+				seen = delivered(t, dir, st.bucket)
+			}
 			for id := range want {
 				if seen[id] == 0 {
 					return false

@@ -14,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
+	"github.com/aws/aws-sdk-go-v2/service/glue"
+	gluetypes "github.com/aws/aws-sdk-go-v2/service/glue/types"
 )
 
 // soakDuration is how long TestSoak loads the server:
@@ -45,11 +47,9 @@ func lambda(fn string) *types.ProcessingConfiguration {
 }
 
 // soakStreams is the soak's stream mix: plain streams with different
-// compression and buffering, and two Wasm plugin streams.
-//
-// TODO(#7, #8): add a format-conversion stream (JSON → Parquet/ORC with a
-// Glue-style schema) here once DataFormatConversionConfiguration is
-// accepted; the soak then covers conversion without other changes.
+// compression and buffering, two Wasm plugin streams, and a format
+// conversion stream (JSON → Parquet with the soak.events table that
+// TestSoak creates through the Glue API).
 func soakStreams() []soakStream {
 	jsonRec := func(w, n, i int) []byte {
 		return fmt.Appendf(nil, `{"w":%d,"n":%d,"i":%d,"page":"/p/%d","ua":"soak"}`+"\n", w, n, i, i%37)
@@ -70,6 +70,30 @@ func soakStreams() []soakStream {
 				return fmt.Appendf(nil, `10.0.%d.%d - frank [10/Oct/2025:13:55:36 -0700] "GET /item/%d HTTP/1.1" 200 %d "http://example.com/start" "Mozilla/5.0 (soak)"`,
 					w, i%250, n, 1000+i)
 			}},
+		{name: "soak-parquet", record: jsonRec, dest: func() *types.ExtendedS3DestinationConfiguration {
+			return &types.ExtendedS3DestinationConfiguration{BucketARN: aws.String("arn:aws:s3:::soak"), Prefix: aws.String("parquet/"),
+				BufferingHints: &types.BufferingHints{SizeInMBs: aws.Int32(64), IntervalInSeconds: aws.Int32(2)},
+				DataFormatConversionConfiguration: &types.DataFormatConversionConfiguration{
+					SchemaConfiguration:       &types.SchemaConfiguration{RoleARN: aws.String(roleARN), DatabaseName: aws.String("soak"), TableName: aws.String("events")},
+					InputFormatConfiguration:  &types.InputFormatConfiguration{Deserializer: &types.Deserializer{OpenXJsonSerDe: &types.OpenXJsonSerDe{}}},
+					OutputFormatConfiguration: &types.OutputFormatConfiguration{Serializer: &types.Serializer{ParquetSerDe: &types.ParquetSerDe{}}},
+				}}
+		}},
+	}
+}
+
+// createSoakTable creates the conversion stream's table through the Glue API.
+func createSoakTable(t *testing.T, addr string) {
+	t.Helper()
+	g := (&testServer{addr: addr}).glueClient("test", "test")
+	ctx := context.Background()
+	if _, err := g.CreateDatabase(ctx, &glue.CreateDatabaseInput{DatabaseInput: &gluetypes.DatabaseInput{Name: aws.String("soak")}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.CreateTable(ctx, &glue.CreateTableInput{DatabaseName: aws.String("soak"), TableInput: &gluetypes.TableInput{
+		Name: aws.String("events"), StorageDescriptor: &gluetypes.StorageDescriptor{Columns: glueCols("w", "int", "n", "bigint", "i", "int", "page", "string", "ua", "string")},
+	}}); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -114,7 +138,8 @@ func thirds(xs []float64) (first, last float64) {
 	return first / float64(k), last / float64(k)
 }
 
-// TestSoak runs a mixed load (several streams, two of them Wasm plugins;
+// TestSoak runs a mixed load (several streams, two of them Wasm plugins, one
+// converting to Parquet;
 // PutRecord and PutRecordBatch) against a server process and samples its
 // RSS, open files and goroutines. It fails only on a clear upward trend:
 // the mean of the last third of the samples against the first third, with
@@ -131,6 +156,7 @@ func TestSoak(t *testing.T) {
 	defer srv.term(t)
 	c := srv.client()
 	streams := soakStreams()
+	createSoakTable(t, srv.addr)
 	for _, s := range streams {
 		createStream(t, c, s.name, s.dest())
 	}
@@ -191,7 +217,7 @@ func TestSoak(t *testing.T) {
 	for _, s := range samples {
 		fmt.Fprintf(&table, "| %s | %d MiB | %d | %d | %d |\n", s.at, s.rssKiB>>10, s.fds, s.goroutines, s.records)
 	}
-	t.Logf("soak %s, a sample every %s, %d streams (2 with Wasm plugins), %d records acknowledged (%.0f/s), %d refused:\n%s",
+	t.Logf("soak %s, a sample every %s, %d streams (2 with Wasm plugins, 1 converting to Parquet), %d records acknowledged (%.0f/s), %d refused:\n%s",
 		run, every, len(streams), acked.Load(), float64(acked.Load())/run.Seconds(), refused.Load(), table.String())
 
 	// Flat, not growing: the first samples include warm-up, so they are
