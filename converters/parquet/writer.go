@@ -180,6 +180,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts Options) (*Writer, error)
 
 func (wr *Writer) start(first arrow.RecordBatch) error {
 	o := wr.opts
+	useFastSnappy()
 	codec := compress.Codecs.Snappy
 	switch o.Compression {
 	case Uncompressed:
