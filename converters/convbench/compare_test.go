@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/wasmhose/wasmhose/converters/parquet"
@@ -40,21 +41,36 @@ func TestCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("input: %d records, %.1f MB, %.0f bytes a record", *benchRecords, float64(size)/1e6, float64(size)/float64(*benchRecords))
-	src, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
+	// One core: Go may run one goroutine at a time (GOMAXPROCS 1) and the
+	// writer encodes in the caller's goroutine, like DuckDB with threads=1.
+	// Then the default: the writer's own goroutine encodes while the caller
+	// decodes, on every core.
+	for _, run := range []struct {
+		name  string
+		procs int
+	}{{"one core", 1}, {"default", 0}} {
+		src, err := os.Open(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.Create(filepath.Join(dir, "out.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		procs := runtime.GOMAXPROCS(0)
+		if run.procs > 0 {
+			runtime.GOMAXPROCS(run.procs)
+		}
+		using := runtime.GOMAXPROCS(0)
+		res, err := Convert(src, out, Config{SampleHeap: true, Parquet: parquet.Options{BlockSizeBytes: int64(*blockSize), Synchronous: run.procs == 1}})
+		runtime.GOMAXPROCS(procs)
+		src.Close()
+		out.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wasmhose %s (GOMAXPROCS %d): %s; %.2f cores busy on average", run.name, using, res, res.CPU.Seconds()/res.Elapsed.Seconds())
 	}
-	defer src.Close()
-	out, err := os.Create(filepath.Join(dir, "out.parquet"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	res, err := Convert(src, out, Config{SampleHeap: true, Parquet: parquet.Options{BlockSizeBytes: int64(*blockSize)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wasmhose: %s", res)
 	if !*benchDuckDB {
 		return
 	}
