@@ -1,6 +1,7 @@
 package jsonserde
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -178,6 +179,7 @@ func (d *Decoder) normKey(s string) string {
 func (d *Decoder) buildIndex(c *column, keys []string) error {
 	c.index = make(map[string]int, len(keys))
 	c.match = make([][]byte, len(keys))
+	c.stable = make([]bool, len(keys))
 	c.next = make([]int, len(keys))
 	c.seenGen = make([]uint64, len(keys))
 	for i, k := range keys {
@@ -187,6 +189,7 @@ func (d *Decoder) buildIndex(c *column, keys []string) error {
 		}
 		c.index[nk] = i
 		c.match[i] = []byte(nk)
+		c.stable[i] = bytes.Equal(d.normalize(c.match[i]), c.match[i])
 		c.next[i] = i + 1
 	}
 	return nil
@@ -286,7 +289,13 @@ func (d *Decoder) Rows() int { return d.rows }
 
 // Bytes returns the approximate size of the buffered Arrow data, so the
 // caller can cut batches by size.
-func (d *Decoder) Bytes() int { return d.root.size() }
+func (d *Decoder) Bytes() int {
+	n := 0
+	for _, c := range d.all {
+		n += c.values.n + c.data.n + (c.n+7)/8
+	}
+	return n
+}
 
 // Append decodes one Firehose record, which may hold several concatenated
 // JSON objects; each becomes a row. Keys that are not columns are dropped,
