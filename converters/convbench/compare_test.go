@@ -16,6 +16,7 @@ var (
 	benchRecords = flag.Int("records", 0, "TestCompare: records to convert (0 skips the comparison run)")
 	benchDuckDB  = flag.Bool("duckdb", false, "TestCompare: also time DuckDB on the same file (needs node and the reader's modules)")
 	blockSize    = flag.Int("blocksize", 0, "TestCompare: ParquetSerDe BlockSizeBytes (0: the 256 MiB default)")
+	batchBytes   = flag.Int("batchbytes", 0, "TestCompare: Arrow batch size in bytes (0: Config's default)")
 )
 
 // TestCompare is the side-by-side run for BENCHMARKS.md:
@@ -62,7 +63,7 @@ func TestCompare(t *testing.T) {
 			runtime.GOMAXPROCS(run.procs)
 		}
 		using := runtime.GOMAXPROCS(0)
-		res, err := Convert(src, out, Config{SampleHeap: true, Parquet: parquet.Options{BlockSizeBytes: int64(*blockSize), Synchronous: run.procs == 1}})
+		res, err := Convert(src, out, Config{SampleHeap: true, BatchBytes: *batchBytes, Parquet: parquet.Options{BlockSizeBytes: int64(*blockSize), Synchronous: run.procs == 1}})
 		runtime.GOMAXPROCS(procs)
 		src.Close()
 		out.Close()
