@@ -92,6 +92,7 @@ func TestOpenXValues(t *testing.T) {
 		{"escapes", []string{"a string"}, `{"a":"\t\u00e9\ud83d\ude00\/"}`, `{"a":"\té😀/"}`, ""},
 		{"lone surrogate", []string{"a string"}, `{"a":"\ud800x"}`, `{"a":"�x"}`, ""},
 		{"invalid utf8", []string{"a string"}, "{\"a\":\"\xff\"}", `{"a":"�"}`, ""},
+		{"invalid utf8 in an object for a string", []string{"a string"}, "{\"a\":{\"\xd0\":[\"x\xff\xfey\", \"é\"]}}", `{"a":"{\"�\":[\"x��y\",\"é\"]}"}`, ""},
 		{"case insensitive", []string{"abc int"}, `{"ABC":1}`, `{"abc":1}`, ""},
 		{"unknown keys dropped", []string{"a int"}, `{"x":{"y":[1,{"z":null}]},"a":1,"q":"r"}`, `{"a":1}`, ""},
 		{"missing is null", []string{"a int", "b string"}, `{"b":"x"}`, `{"a":null,"b":"x"}`, ""},

@@ -562,11 +562,23 @@ func validateRecord(rec []byte) error {
 
 // compactInto appends the JSON value raw with the blanks between tokens
 // removed (OpenX stores a nested object in a string column as its text).
+// Invalid UTF-8 in its strings becomes U+FFFD, a byte at a time, as in
+// string values; so dst needs room for 3*len(raw) bytes.
 func compactInto(dst, raw []byte) []byte {
 	inStr := false
 	for i := 0; i < len(raw); i++ {
 		ch := raw[i]
 		if inStr {
+			if ch >= 0x80 {
+				r, n := utf8.DecodeRune(raw[i:])
+				if r == utf8.RuneError && n <= 1 {
+					dst = utf8.AppendRune(dst, utf8.RuneError)
+				} else {
+					dst = append(dst, raw[i:i+n]...)
+					i += n - 1
+				}
+				continue
+			}
 			dst = append(dst, ch)
 			if ch == '\\' && i+1 < len(raw) {
 				i++
