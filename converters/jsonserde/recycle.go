@@ -16,32 +16,35 @@ import (
 // zeroed; the decoder writes every byte it hands over, except the unused
 // bits of a bitmap's last byte, which Arrow ignores.
 //
-// It keeps at most maxFree buffers; beyond that, and after the decoder is
-// released, freed buffers go back to the caller's allocator.
+// It keeps the maxFree buffers freed last: when more come back, the
+// oldest goes back to the caller's allocator (a buffer of a size no longer
+// asked for ages out that way), as does everything freed after the decoder
+// is released.
 type recycler struct {
 	mem     memory.Allocator
 	maxFree int
 
 	mu     sync.Mutex
-	free   map[int][][]byte // by length
-	n      int              // buffers in free
+	free   [][]byte // oldest first
 	closed bool
 }
 
 func newRecycler(mem memory.Allocator) *recycler {
-	return &recycler{mem: mem, free: make(map[int][][]byte)}
+	return &recycler{mem: mem}
 }
 
-// Allocate implements memory.Allocator.
+// Allocate implements memory.Allocator: the newest free buffer of exactly
+// size bytes, else new memory from the caller's allocator.
 func (r *recycler) Allocate(size int) []byte {
 	r.mu.Lock()
-	if l := r.free[size]; len(l) > 0 {
-		b := l[len(l)-1]
-		l[len(l)-1] = nil
-		r.free[size] = l[:len(l)-1]
-		r.n--
-		r.mu.Unlock()
-		return b
+	for i := len(r.free) - 1; i >= 0; i-- {
+		if b := r.free[i]; len(b) == size {
+			copy(r.free[i:], r.free[i+1:])
+			r.free[len(r.free)-1] = nil
+			r.free = r.free[:len(r.free)-1]
+			r.mu.Unlock()
+			return b
+		}
 	}
 	r.mu.Unlock()
 	return r.mem.Allocate(size)
@@ -63,14 +66,23 @@ func (r *recycler) Reallocate(size int, b []byte) []byte {
 // Free implements memory.Allocator.
 func (r *recycler) Free(b []byte) {
 	r.mu.Lock()
-	if r.closed || r.n >= r.maxFree {
+	if r.closed {
 		r.mu.Unlock()
 		r.mem.Free(b)
 		return
 	}
-	r.free[len(b)] = append(r.free[len(b)], b)
-	r.n++
+	r.free = append(r.free, b)
+	var old []byte
+	if len(r.free) > r.maxFree {
+		old = r.free[0]
+		copy(r.free, r.free[1:])
+		r.free[len(r.free)-1] = nil
+		r.free = r.free[:len(r.free)-1]
+	}
 	r.mu.Unlock()
+	if old != nil {
+		r.mem.Free(old)
+	}
 }
 
 // close returns the kept buffers to the caller's allocator; buffers freed
@@ -78,11 +90,9 @@ func (r *recycler) Free(b []byte) {
 func (r *recycler) close() {
 	r.mu.Lock()
 	free := r.free
-	r.free, r.n, r.closed = nil, 0, true
+	r.free, r.closed = nil, true
 	r.mu.Unlock()
-	for _, l := range free {
-		for _, b := range l {
-			r.mem.Free(b)
-		}
+	for _, b := range free {
+		r.mem.Free(b)
 	}
 }
