@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/wasmhose/wasmhose/converters/parquet"
@@ -15,6 +16,7 @@ var (
 	benchRecords = flag.Int("records", 0, "TestCompare: records to convert (0 skips the comparison run)")
 	benchDuckDB  = flag.Bool("duckdb", false, "TestCompare: also time DuckDB on the same file (needs node and the reader's modules)")
 	blockSize    = flag.Int("blocksize", 0, "TestCompare: ParquetSerDe BlockSizeBytes (0: the 256 MiB default)")
+	batchBytes   = flag.Int("batchbytes", 0, "TestCompare: Arrow batch size in bytes (0: Config's default)")
 )
 
 // TestCompare is the side-by-side run for BENCHMARKS.md:
@@ -40,21 +42,36 @@ func TestCompare(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("input: %d records, %.1f MB, %.0f bytes a record", *benchRecords, float64(size)/1e6, float64(size)/float64(*benchRecords))
-	src, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
+	// One core: Go may run one goroutine at a time (GOMAXPROCS 1) and the
+	// writer encodes in the caller's goroutine, like DuckDB with threads=1.
+	// Then the default: the writer's own goroutine encodes while the caller
+	// decodes, on every core.
+	for _, run := range []struct {
+		name  string
+		procs int
+	}{{"one core", 1}, {"default", 0}} {
+		src, err := os.Open(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := os.Create(filepath.Join(dir, "out.parquet"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		procs := runtime.GOMAXPROCS(0)
+		if run.procs > 0 {
+			runtime.GOMAXPROCS(run.procs)
+		}
+		using := runtime.GOMAXPROCS(0)
+		res, err := Convert(src, out, Config{SampleHeap: true, BatchBytes: *batchBytes, Parquet: parquet.Options{BlockSizeBytes: int64(*blockSize), Synchronous: run.procs == 1}})
+		runtime.GOMAXPROCS(procs)
+		src.Close()
+		out.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wasmhose %s (GOMAXPROCS %d): %s; %.2f cores busy on average", run.name, using, res, res.CPU.Seconds()/res.Elapsed.Seconds())
 	}
-	defer src.Close()
-	out, err := os.Create(filepath.Join(dir, "out.parquet"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer out.Close()
-	res, err := Convert(src, out, Config{SampleHeap: true, Parquet: parquet.Options{BlockSizeBytes: int64(*blockSize)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("wasmhose: %s", res)
 	if !*benchDuckDB {
 		return
 	}

@@ -106,6 +106,8 @@ func convert(in io.Reader, out io.Writer, schema *arrow.Schema, cfg Config, res 
 	if err != nil {
 		return err
 	}
+	// Ends the writer's goroutine on the error paths; Close is idempotent.
+	defer w.Close()
 	flush := func() error {
 		b, err := dec.NewBatch()
 		if err != nil {

@@ -124,6 +124,7 @@ type column struct {
 
 	// Struct fields: lookup by normalised JSON key.
 	match   [][]byte       // the key each child matches, normalised
+	stable  []bool         // stable[i]: match[i] normalises to itself, so a raw key equal to it matches
 	index   map[string]int // match -> child index
 	next    []int          // the child that followed child i in the last object
 	first   int            // the child that came first in the last object
@@ -167,15 +168,6 @@ func (c *column) flatten(out []*column) []*column {
 
 // mark is a column's lengths before a record.
 type mark struct{ n, values, data int }
-
-// size is the approximate number of buffered bytes in the tree.
-func (c *column) size() int {
-	n := c.values.n + c.data.n + (c.n+7)/8
-	for _, ch := range c.children {
-		n += ch.size()
-	}
-	return n
-}
 
 func (c *column) appendNull() {
 	c.valid.setBit(c.n, false)

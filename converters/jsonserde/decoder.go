@@ -1,6 +1,7 @@
 package jsonserde
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strings"
@@ -66,14 +67,15 @@ const (
 // Decoder turns JSON records into rows of an Arrow record batch. It is not
 // safe for concurrent use; use one Decoder per goroutine.
 type Decoder struct {
-	schema  *arrow.Schema
-	mem     memory.Allocator
-	flavor  flavor
-	lower   bool // lower-case JSON keys before matching
-	dots    bool // '.' -> '_' in JSON keys
-	root    *column
-	formats []*tsFormat // Hive TimestampFormats, nil entries for "millis"
-	millis  bool        // Hive: "millis" is among the formats
+	schema   *arrow.Schema
+	mem      memory.Allocator // recycler, over the caller's allocator
+	recycler *recycler
+	flavor   flavor
+	lower    bool // lower-case JSON keys before matching
+	dots     bool // '.' -> '_' in JSON keys
+	root     *column
+	formats  []*tsFormat // Hive TimestampFormats, nil entries for "millis"
+	millis   bool        // Hive: "millis" is among the formats
 
 	rows int
 	all  []*column // every column, for marking and undoing a record
@@ -134,7 +136,8 @@ func (d *Decoder) init(schema *arrow.Schema, mem memory.Allocator, mappings map[
 	if mem == nil {
 		mem = memory.DefaultAllocator
 	}
-	d.schema, d.mem = schema, mem
+	rec := newRecycler(mem)
+	d.schema, d.mem, d.recycler = schema, rec, rec
 	root := &column{kind: kStruct, dt: arrow.StructOf(schema.Fields()...), path: ""}
 	for _, f := range schema.Fields() {
 		c, err := d.build(f, f.Name)
@@ -159,6 +162,9 @@ func (d *Decoder) init(schema *arrow.Schema, mem memory.Allocator, mappings map[
 	}
 	d.root = root
 	d.all = root.flatten(nil)
+	// Each column's three buffers, for the batch in the writer and the
+	// one being handed over.
+	rec.maxFree = 2 * 3 * len(d.all)
 	d.snap = make([]mark, len(d.all))
 	root.reset()
 	return nil
@@ -178,6 +184,7 @@ func (d *Decoder) normKey(s string) string {
 func (d *Decoder) buildIndex(c *column, keys []string) error {
 	c.index = make(map[string]int, len(keys))
 	c.match = make([][]byte, len(keys))
+	c.stable = make([]bool, len(keys))
 	c.next = make([]int, len(keys))
 	c.seenGen = make([]uint64, len(keys))
 	for i, k := range keys {
@@ -187,6 +194,7 @@ func (d *Decoder) buildIndex(c *column, keys []string) error {
 		}
 		c.index[nk] = i
 		c.match[i] = []byte(nk)
+		c.stable[i] = bytes.Equal(d.normalize(c.match[i]), c.match[i])
 		c.next[i] = i + 1
 	}
 	return nil
@@ -286,7 +294,13 @@ func (d *Decoder) Rows() int { return d.rows }
 
 // Bytes returns the approximate size of the buffered Arrow data, so the
 // caller can cut batches by size.
-func (d *Decoder) Bytes() int { return d.root.size() }
+func (d *Decoder) Bytes() int {
+	n := 0
+	for _, c := range d.all {
+		n += c.values.n + c.data.n + (c.n+7)/8
+	}
+	return n
+}
 
 // Append decodes one Firehose record, which may hold several concatenated
 // JSON objects; each becomes a row. Keys that are not columns are dropped,
@@ -343,4 +357,7 @@ func (d *Decoder) NewBatch() (arrow.RecordBatch, error) {
 }
 
 // Release frees the decoder's buffers. Batches already returned stay valid.
-func (d *Decoder) Release() { d.root.release() }
+func (d *Decoder) Release() {
+	d.root.release()
+	d.recycler.close()
+}

@@ -3,6 +3,7 @@ package jsonserde
 import (
 	"bytes"
 	"errors"
+	"math/bits"
 	"strings"
 	"testing"
 
@@ -91,6 +92,7 @@ func TestOpenXValues(t *testing.T) {
 		{"escapes", []string{"a string"}, `{"a":"\t\u00e9\ud83d\ude00\/"}`, `{"a":"\té😀/"}`, ""},
 		{"lone surrogate", []string{"a string"}, `{"a":"\ud800x"}`, `{"a":"�x"}`, ""},
 		{"invalid utf8", []string{"a string"}, "{\"a\":\"\xff\"}", `{"a":"�"}`, ""},
+		{"invalid utf8 in an object for a string", []string{"a string"}, "{\"a\":{\"\xd0\":[\"x\xff\xfey\", \"é\"]}}", `{"a":"{\"�\":[\"x��y\",\"é\"]}"}`, ""},
 		{"case insensitive", []string{"abc int"}, `{"ABC":1}`, `{"abc":1}`, ""},
 		{"unknown keys dropped", []string{"a int"}, `{"x":{"y":[1,{"z":null}]},"a":1,"q":"r"}`, `{"a":1}`, ""},
 		{"missing is null", []string{"a int", "b string"}, `{"b":"x"}`, `{"a":null,"b":"x"}`, ""},
@@ -377,20 +379,29 @@ func TestDecodeAllocations(t *testing.T) {
 	}
 }
 
-func TestHasStrEnd(t *testing.T) {
+// TestStrEndMask checks that the mask is zero exactly when no byte ends
+// the fast path, and that its lowest bit marks the first byte that does.
+func TestStrEndMask(t *testing.T) {
 	special := func(b byte) bool { return b == '"' || b == '\\' || b < 0x20 || b >= 0x80 }
 	var w [8]byte
 	check := func() {
-		want := false
-		for _, b := range w {
-			want = want || special(b)
+		first := 8
+		for i := len(w) - 1; i >= 0; i-- {
+			if special(w[i]) {
+				first = i
+			}
 		}
 		v := uint64(0)
 		for i := 7; i >= 0; i-- {
 			v = v<<8 | uint64(w[i])
 		}
-		if got := hasStrEnd(v); got != want {
-			t.Fatalf("hasStrEnd(% x) = %v, want %v", w, got, want)
+		m := strEndMask(v)
+		got := 8
+		if m != 0 {
+			got = bits.TrailingZeros64(m) >> 3
+		}
+		if got != first {
+			t.Fatalf("strEndMask(% x) = %#x: first special byte %d, want %d", w, m, got, first)
 		}
 	}
 	for pos := 0; pos < 8; pos++ {

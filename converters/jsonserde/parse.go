@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 )
@@ -110,15 +111,24 @@ func (d *Decoder) parseObject(c *column) error {
 			if d.pos >= len(d.in) || d.in[d.pos] != '"' {
 				return d.syntaxErr("a quoted key")
 			}
-			key, err := d.readKey()
+			// The key is most often the one that followed the previous
+			// key last time, and already normalised: compare the raw
+			// key with it before normalising.
+			raw, err := d.readString()
 			if err != nil {
 				return err
 			}
+			key := raw
 			idx := -1
-			if guess < len(c.match) && bytes.Equal(c.match[guess], key) {
+			if guess < len(c.match) && c.stable[guess] && bytes.Equal(c.match[guess], raw) {
 				idx = guess
-			} else if i, ok := c.index[string(key)]; ok {
-				idx = i
+			} else {
+				key = d.normalize(raw)
+				if guess < len(c.match) && bytes.Equal(c.match[guess], key) {
+					idx = guess
+				} else if i, ok := c.index[string(key)]; ok {
+					idx = i
+				}
 			}
 			d.skipSpace()
 			if d.pos >= len(d.in) || d.in[d.pos] != ':' {
@@ -185,14 +195,10 @@ func (d *Decoder) syntaxErr(want string) error {
 	return d.parseErr("unexpected %s, expected %s", quote(d.in[d.pos:d.pos+1]), want)
 }
 
-// readKey reads the quoted key at d.pos and returns it normalised (lower
-// case, dots to underscores as configured). The result is only valid until
-// the next key.
-func (d *Decoder) readKey() ([]byte, error) {
-	s, err := d.readString()
-	if err != nil {
-		return nil, err
-	}
+// normalize returns the key s normalised (lower case, dots to underscores
+// as configured): s itself when it needs no change, else the decoder's key
+// buffer, valid until the next key.
+func (d *Decoder) normalize(s []byte) []byte {
 	needLower := false
 	needDots := false
 	for _, ch := range s {
@@ -204,7 +210,7 @@ func (d *Decoder) readKey() ([]byte, error) {
 		}
 	}
 	if !needLower && !needDots {
-		return s, nil
+		return s
 	}
 	k := d.keyBuf[:0]
 	if needLower {
@@ -220,7 +226,7 @@ func (d *Decoder) readKey() ([]byte, error) {
 		}
 	}
 	d.keyBuf = k
-	return k, nil
+	return k
 }
 
 func appendLower(dst, s []byte) []byte {
@@ -249,17 +255,19 @@ func (d *Decoder) readString() ([]byte, error) {
 	start := d.pos + 1
 	i := start
 	in := d.in
-	// Fast path: plain ASCII without escapes, eight bytes at a time.
+	// Fast path: plain ASCII without escapes, eight bytes at a time; the
+	// lowest bit of the mask marks the first byte that ends it.
 	for i+8 <= len(in) {
-		w := binary.LittleEndian.Uint64(in[i:])
-		if hasStrEnd(w) {
-			break
+		if m := strEndMask(binary.LittleEndian.Uint64(in[i:])); m != 0 {
+			i += bits.TrailingZeros64(m) >> 3
+			goto found
 		}
 		i += 8
 	}
 	for i < len(in) && charClass[in[i]]&clsStrEnd == 0 {
 		i++
 	}
+found:
 	if i < len(in) && in[i] == '"' {
 		d.pos = i + 1
 		return in[start:i], nil
@@ -554,11 +562,23 @@ func validateRecord(rec []byte) error {
 
 // compactInto appends the JSON value raw with the blanks between tokens
 // removed (OpenX stores a nested object in a string column as its text).
+// Invalid UTF-8 in its strings becomes U+FFFD, a byte at a time, as in
+// string values; so dst needs room for 3*len(raw) bytes.
 func compactInto(dst, raw []byte) []byte {
 	inStr := false
 	for i := 0; i < len(raw); i++ {
 		ch := raw[i]
 		if inStr {
+			if ch >= 0x80 {
+				r, n := utf8.DecodeRune(raw[i:])
+				if r == utf8.RuneError && n <= 1 {
+					dst = utf8.AppendRune(dst, utf8.RuneError)
+				} else {
+					dst = append(dst, raw[i:i+n]...)
+					i += n - 1
+				}
+				continue
+			}
 			dst = append(dst, ch)
 			if ch == '\\' && i+1 < len(raw) {
 				i++
@@ -579,9 +599,12 @@ func compactInto(dst, raw []byte) []byte {
 	return dst
 }
 
-// hasStrEnd reports whether any byte of w is '"', '\\', a control byte
-// (< 0x20) or non-ASCII (>= 0x80), with the classic SWAR tests.
-func hasStrEnd(w uint64) bool {
+// strEndMask returns a mask of the bytes of w (little-endian: byte k is
+// bits 8k..8k+7) that are '"', '\\', a control byte (< 0x20) or non-ASCII
+// (>= 0x80), with the classic SWAR tests. The lowest set bit is exact, so
+// it locates the first such byte; bits above it may be false positives
+// (a borrow runs on past the first match).
+func strEndMask(w uint64) uint64 {
 	const (
 		ones  = 0x0101010101010101
 		highs = 0x8080808080808080
@@ -591,5 +614,5 @@ func hasStrEnd(w uint64) bool {
 	zeroQ := (quote - ones) &^ quote
 	zeroS := (slash - ones) &^ slash
 	ctrl := (w - ones*0x20) &^ w
-	return (zeroQ|zeroS|ctrl|w)&highs != 0
+	return (zeroQ | zeroS | ctrl | w) & highs
 }

@@ -68,7 +68,7 @@ func (d *Decoder) parseValue(c *column) error {
 			if err := d.skipValue(); err != nil {
 				return err
 			}
-			c.data.ensure(d.pos - start)
+			c.data.ensure(3 * (d.pos - start))
 			c.data.n = len(compactInto(c.data.b[:c.data.n], d.in[start:d.pos]))
 			c.endBytes()
 			return nil

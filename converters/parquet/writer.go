@@ -12,8 +12,9 @@
 //     its encoded pages, reach the target, checked after each batch, so a
 //     row group can pass the target by up to one batch. parquet-mr measures
 //     its buffered, encoded size instead; the Arrow size is a close upper
-//     bound of that. Memory is bounded by this size plus one batch, not by
-//     the number of records.
+//     bound of that. Memory is bounded by this size plus two batches (one
+//     being encoded, one handed over; see Writer), not by the number of
+//     records.
 //   - PageSizeBytes (default 1 MiB): the data page size.
 //   - EnableDictionaryCompression (default true): dictionary encoding, used
 //     only where it pays: the writer looks at the first batch and turns the
@@ -45,6 +46,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -101,6 +103,12 @@ type Options struct {
 	WriterVersion WriterVersion
 	// Allocator for the writer's buffers; nil means memory.DefaultAllocator.
 	Allocator memory.Allocator
+	// Synchronous encodes each batch in the caller's goroutine, during
+	// Write. By default (false) Write hands the batch to the writer's own
+	// goroutine and returns at once, so the caller decodes the next batch
+	// while this one is encoded: conversion then uses two cores. This is
+	// not a ParquetSerDe setting; the file is the same either way.
+	Synchronous bool
 }
 
 // Validate reports every setting Firehose would refuse.
@@ -155,6 +163,13 @@ func (o Options) withDefaults() Options {
 // converters.BatchWriter. The file writer is created at the first batch,
 // whose values choose the dictionary columns; nothing is written to w
 // before that.
+//
+// Unless Options.Synchronous is set, batches are encoded by a goroutine of
+// the writer's, one at a time and in order: Write retains the batch and
+// waits only while the previous batch is still being encoded, so the
+// writer holds at most two batches besides its row group. An error from
+// encoding a batch is returned by a later Write or by Close. Close must be
+// called, also after an error, to end the goroutine.
 type Writer struct {
 	w      io.Writer
 	schema *arrow.Schema
@@ -163,6 +178,14 @@ type Writer struct {
 	closed bool
 	// rgBytes is the Arrow size of the batches in the current row group.
 	rgBytes int64
+
+	// The background encoder: queue carries batches to it, done is closed
+	// when it has ended, and failed holds its first error (set before the
+	// encoder goes on to drain the queue; read by Write and, after done,
+	// by Close).
+	queue  chan arrow.RecordBatch
+	done   chan struct{}
+	failed atomic.Pointer[error]
 }
 
 var _ converters.BatchWriter = (*Writer)(nil)
@@ -180,6 +203,7 @@ func NewWriter(w io.Writer, schema *arrow.Schema, opts Options) (*Writer, error)
 
 func (wr *Writer) start(first arrow.RecordBatch) error {
 	o := wr.opts
+	useFastSnappy()
 	codec := compress.Codecs.Snappy
 	switch o.Compression {
 	case Uncompressed:
@@ -215,7 +239,8 @@ func (wr *Writer) start(first arrow.RecordBatch) error {
 }
 
 // Write appends the batch's rows to the current row group, and starts a
-// new row group once the current one reaches BlockSizeBytes.
+// new row group once the current one reaches BlockSizeBytes. The caller
+// may release the batch as soon as Write returns.
 func (wr *Writer) Write(batch arrow.RecordBatch) error {
 	if wr.closed {
 		return errors.New("parquet: write after close")
@@ -223,6 +248,37 @@ func (wr *Writer) Write(batch arrow.RecordBatch) error {
 	if batch.NumRows() == 0 {
 		return nil
 	}
+	if wr.opts.Synchronous {
+		return wr.encode(batch)
+	}
+	if err := wr.failed.Load(); err != nil {
+		return *err
+	}
+	if wr.queue == nil {
+		wr.queue, wr.done = make(chan arrow.RecordBatch), make(chan struct{})
+		go wr.encoder()
+	}
+	batch.Retain()
+	wr.queue <- batch
+	return nil
+}
+
+// encoder is the writer's goroutine: it encodes the queued batches until
+// Close closes the queue. After an error it only releases them.
+func (wr *Writer) encoder() {
+	defer close(wr.done)
+	for b := range wr.queue {
+		if wr.failed.Load() == nil {
+			if err := wr.encode(b); err != nil {
+				wr.failed.Store(&err)
+			}
+		}
+		b.Release()
+	}
+}
+
+// encode writes one batch into the file.
+func (wr *Writer) encode(batch arrow.RecordBatch) error {
 	if wr.fw == nil {
 		if err := wr.start(batch); err != nil {
 			return err
@@ -250,6 +306,16 @@ func (wr *Writer) Close() error {
 		return nil
 	}
 	wr.closed = true
+	if wr.queue != nil {
+		close(wr.queue)
+		<-wr.done
+		if err := wr.failed.Load(); err != nil {
+			if wr.fw != nil {
+				_ = wr.fw.Close()
+			}
+			return *err
+		}
+	}
 	if wr.fw == nil {
 		if err := wr.start(nil); err != nil {
 			return err

@@ -22,7 +22,10 @@
 //     the pipeline writes it to the format-conversion-failed error output.
 //   - Rows are decoded into Arrow batches of at most BatchRows rows or
 //     BatchBytes bytes, each handed to the writer as soon as it is full, so
-//     the decoder's memory stays bounded whatever the buffer size.
+//     the decoder's memory stays bounded whatever the buffer size. The
+//     Parquet writer encodes a batch in its own goroutine while the next
+//     one is decoded, so a Parquet conversion uses two cores; it holds at
+//     most two batches besides its row group.
 package convert
 
 import (
