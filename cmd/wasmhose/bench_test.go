@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -104,5 +107,31 @@ func TestRunBench(t *testing.T) {
 				t.Errorf("result = %s", stdout.String())
 			}
 		})
+	}
+}
+
+func TestBenchConvert(t *testing.T) {
+	for _, tt := range []struct{ format, compression, magic string }{
+		{"parquet", "SNAPPY", "PAR1"},
+		{"orc", "ZLIB", "ORC"},
+	} {
+		t.Run(tt.format, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "out")
+			var stdout, stderr bytes.Buffer
+			if code := run([]string{"bench-convert", "--records", "3000", "--format", tt.format, "--compression", tt.compression, "--out", out}, &stdout, &stderr); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), "3000 records (0 failed)") {
+				t.Fatalf("output: %s", stdout.String())
+			}
+			b, err := os.ReadFile(out)
+			if err != nil || !bytes.HasPrefix(b, []byte(tt.magic)) {
+				t.Fatalf("%s is not %s: %v", out, tt.format, err)
+			}
+		})
+	}
+	var stderr bytes.Buffer
+	if code := run([]string{"bench-convert", "--format", "csv"}, io.Discard, &stderr); code != 2 || !strings.Contains(stderr.String(), "want parquet or orc") {
+		t.Fatalf("--format csv: exit %d, %s", code, stderr.String())
 	}
 }

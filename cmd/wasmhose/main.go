@@ -2,6 +2,7 @@
 //
 //	wasmhose serve   [--listen ADDR] [--data-dir DIR] [--config FILE] [--log-level LEVEL]
 //	wasmhose bench   drive PutRecordBatch load against any Firehose endpoint
+//	wasmhose bench-convert  measure JSON to Parquet/ORC conversion
 //	wasmhose plugin  install, list, inspect and remove transform plugins
 //	wasmhose schema  list, show, create and delete table schemas (Glue catalog)
 //	wasmhose keys    list and rotate the keyring's keys (the local KMS)
@@ -34,6 +35,7 @@ func commands() []command {
 	return []command{
 		{"serve", "run the delivery-stream service", runServe},
 		{"bench", "drive PutRecordBatch load against a Firehose endpoint and check delivery", runBench},
+		{"bench-convert", "measure JSON to Parquet/ORC conversion on generated click events", runBenchConvert},
 		{"plugin", "install, list, inspect and remove transform plugins (Lambda functions)", runPlugin},
 		{"schema", "list, show, create and delete table schemas (the Glue-compatible catalog)", runSchema},
 		{"keys", "list and rotate the keyring's keys, the local stand-in for KMS", runKeys},

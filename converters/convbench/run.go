@@ -13,8 +13,10 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/wasmhose/wasmhose/converters"
 	"github.com/wasmhose/wasmhose/converters/hive"
 	"github.com/wasmhose/wasmhose/converters/jsonserde"
+	"github.com/wasmhose/wasmhose/converters/orc"
 	"github.com/wasmhose/wasmhose/converters/parquet"
 )
 
@@ -25,6 +27,8 @@ type Config struct {
 	BatchBytes int
 	// Parquet are the writer's settings (Firehose's defaults when zero).
 	Parquet parquet.Options
+	// ORC, when not nil, writes ORC with these settings instead of Parquet.
+	ORC *orc.Options
 	// SampleHeap samples the Go heap every few milliseconds to report its
 	// peak.
 	SampleHeap bool
@@ -53,7 +57,7 @@ func (r Result) MBPerSec() float64 { return float64(r.InputBytes) / 1e6 / r.Elap
 
 // String formats the figures on one line.
 func (r Result) String() string {
-	return fmt.Sprintf("%d records (%d failed), %.1f MB JSON -> %.1f MB Parquet in %v (CPU %v): %.0f records/s, %.1f MB/s, %.0f records per CPU second, peak heap %.1f MiB",
+	return fmt.Sprintf("%d records (%d failed), %.1f MB JSON -> %.1f MB out in %v (CPU %v): %.0f records/s, %.1f MB/s, %.0f records per CPU second, peak heap %.1f MiB",
 		r.Records, r.Failed, float64(r.InputBytes)/1e6, float64(r.OutputBytes)/1e6, r.Elapsed.Round(time.Millisecond), r.CPU.Round(time.Millisecond),
 		r.RecordsPerSec(), r.MBPerSec(), float64(r.Records)/r.CPU.Seconds(), float64(r.PeakHeapBytes)/(1<<20))
 }
@@ -70,8 +74,9 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 // Convert reads newline-delimited click events from in, one Firehose
-// record a line, and writes them to out as one Parquet file through the
-// OpenX decoder and the Parquet writer, as the delivery pipeline does.
+// record a line, and writes them to out as one Parquet file (or ORC, with
+// Config.ORC) through the OpenX decoder and the writer, as the delivery
+// pipeline does.
 func Convert(in io.Reader, out io.Writer, cfg Config) (Result, error) {
 	if cfg.BatchBytes == 0 {
 		cfg.BatchBytes = 8 << 20
@@ -100,9 +105,14 @@ func convert(in io.Reader, out io.Writer, schema *arrow.Schema, cfg Config, res 
 	}
 	defer dec.Release()
 	cw := &countingWriter{w: out}
-	opts := cfg.Parquet
-	opts.Allocator = mem
-	w, err := parquet.NewWriter(cw, schema, opts)
+	var w converters.BatchWriter
+	if cfg.ORC != nil {
+		w, err = orc.NewWriter(cw, schema, *cfg.ORC)
+	} else {
+		opts := cfg.Parquet
+		opts.Allocator = mem
+		w, err = parquet.NewWriter(cw, schema, opts)
+	}
 	if err != nil {
 		return err
 	}
