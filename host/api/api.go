@@ -70,6 +70,10 @@ type Backend interface {
 	Untag(ctx context.Context, name string, keys []string) error
 	// ListTags implements ListTagsForDeliveryStream.
 	ListTags(ctx context.Context, name, exclusiveStart string, limit int) (tags []stream.Tag, hasMore bool, err error)
+	// StartEncryption implements StartDeliveryStreamEncryption.
+	StartEncryption(ctx context.Context, in *stream.StartEncryptionInput) error
+	// StopEncryption implements StopDeliveryStreamEncryption.
+	StopEncryption(ctx context.Context, name string) error
 }
 
 // Server is the HTTP front of the service.

@@ -1,23 +1,11 @@
 package api
 
 import (
-	"context"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/wasmhose/wasmhose/host/apierror"
 	"github.com/wasmhose/wasmhose/host/stream"
 )
-
-// EncryptionBackend is the part of a Backend that runs server-side stream
-// encryption. A Backend without it answers StartDeliveryStreamEncryption
-// and StopDeliveryStreamEncryption with InvalidArgumentException.
-type EncryptionBackend interface {
-	// StartEncryption implements StartDeliveryStreamEncryption.
-	StartEncryption(ctx context.Context, in *stream.StartEncryptionInput) error
-	// StopEncryption implements StopDeliveryStreamEncryption.
-	StopEncryption(ctx context.Context, name string) error
-}
 
 type startEncryptionInput struct {
 	DeliveryStreamName                         *string
@@ -35,11 +23,7 @@ func (s *Server) startEncryption(c echo.Context, body []byte, info *callInfo) (a
 		return nil, err
 	}
 	info.stream = *in.DeliveryStreamName
-	eb, ok := s.b.(EncryptionBackend)
-	if !ok {
-		return nil, apierror.InvalidArgument("StartDeliveryStreamEncryption is not available in this wasmhose build")
-	}
-	return nil, eb.StartEncryption(c.Request().Context(), &stream.StartEncryptionInput{
+	return nil, s.b.StartEncryption(c.Request().Context(), &stream.StartEncryptionInput{
 		DeliveryStreamName:                         *in.DeliveryStreamName,
 		DeliveryStreamEncryptionConfigurationInput: in.DeliveryStreamEncryptionConfigurationInput,
 	})
@@ -60,9 +44,5 @@ func (s *Server) stopEncryption(c echo.Context, body []byte, info *callInfo) (an
 		return nil, err
 	}
 	info.stream = *in.DeliveryStreamName
-	eb, ok := s.b.(EncryptionBackend)
-	if !ok {
-		return nil, apierror.InvalidArgument("StopDeliveryStreamEncryption is not available in this wasmhose build")
-	}
-	return nil, eb.StopEncryption(c.Request().Context(), *in.DeliveryStreamName)
+	return nil, s.b.StopEncryption(c.Request().Context(), *in.DeliveryStreamName)
 }

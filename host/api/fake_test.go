@@ -468,8 +468,6 @@ func (h *harness) createStream(t testing.TB, name string) {
 	h.fake.mu.Unlock()
 }
 
-var _ api.EncryptionBackend = (*fakeBackend)(nil)
-
 // StartEncryption switches encryption on at once (the service goes through
 // ENABLING in the background).
 func (f *fakeBackend) StartEncryption(ctx context.Context, in *stream.StartEncryptionInput) error {
