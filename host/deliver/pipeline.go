@@ -595,7 +595,7 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 // cannot be read): the records wait in the log meanwhile, as for a store
 // outage. Other errors, and the pipeline stopping, end it.
 func (p *Pipeline) buildRetrying(ctx context.Context, st *settings, b *buffer.Batch) (objs []object, records, bytes int, err error) {
-	wait := p.opts.RetryBase
+	bo := backoff{next: p.opts.RetryBase, max: p.opts.RetryMax}
 	for attempt := 1; ; attempt++ {
 		objs, records, bytes, err = p.build(ctx, st, b)
 		var re *RetryableError
@@ -607,9 +607,8 @@ func (p *Pipeline) buildRetrying(ctx context.Context, st *settings, b *buffer.Ba
 		select {
 		case <-ctx.Done():
 			return nil, 0, 0, ctx.Err()
-		case <-time.After(jitter(wait)):
+		case <-time.After(bo.wait()):
 		}
-		wait = min(wait*2, p.opts.RetryMax)
 	}
 }
 
