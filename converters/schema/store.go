@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wasmhose/wasmhose/converters/hive"
+	"github.com/wasmhose/wasmhose/internal/atomicfile"
 )
 
 // DirName is the registry's folder inside the service's data dir.
@@ -342,7 +343,7 @@ func (r *Registry) DeleteTable(catalogID, database, name string) error {
 	if err := os.Remove(path); err != nil {
 		return fmt.Errorf("schema: delete table %s.%s: %w", database, name, err)
 	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
+	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
 		return fmt.Errorf("schema: delete table %s.%s: %w", database, name, err)
 	}
 	return nil
@@ -533,50 +534,11 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// writeJSON writes v to path atomically: a temporary file in the same
-// folder, synced, then renamed into place, and the folder synced.
+// writeJSON writes v to path atomically (package atomicfile).
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	f, err := os.CreateTemp(dir, ".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op once renamed
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		_ = f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// syncDir makes a folder's entries durable (a no-op where folders cannot be
-// opened for syncing).
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) && !errors.Is(err, errors.ErrUnsupported) {
-		return err
-	}
-	return nil
+	return atomicfile.Write(path, append(b, '\n'), 0o600)
 }

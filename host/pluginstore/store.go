@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/wasmhose/wasmhose/host/stream"
+	"github.com/wasmhose/wasmhose/internal/atomicfile"
 	"github.com/wasmhose/wasmhose/plugins"
 	wasmrt "github.com/wasmhose/wasmhose/runtime"
 )
@@ -312,7 +313,7 @@ func (s *Store) install(ctx context.Context, name string, wasm []byte, config js
 	if err != nil {
 		return Function{}, errors.Join(err, p.Close(ctx))
 	}
-	if err := writeFileAtomic(s.manifestPath(name), append(data, '\n')); err != nil {
+	if err := atomicfile.Write(s.manifestPath(name), append(data, '\n'), 0o644); err != nil {
 		return Function{}, errors.Join(err, p.Close(ctx))
 	}
 	s.keep(ctx, key, p)
@@ -344,7 +345,7 @@ func (s *Store) writeModule(sha string, wasm []byte) error {
 	if fi, err := os.Stat(path); err == nil && fi.Size() == int64(len(wasm)) {
 		return nil
 	}
-	return writeFileAtomic(path, wasm)
+	return atomicfile.Write(path, wasm, 0o644)
 }
 
 // installed returns the Function of manifest m.
@@ -479,7 +480,7 @@ func (s *Store) remove(name string) error {
 	if err := os.Remove(s.manifestPath(name)); err != nil {
 		return err
 	}
-	if err := syncDir(filepath.Join(s.dir, "functions")); err != nil {
+	if err := atomicfile.SyncDir(filepath.Join(s.dir, "functions")); err != nil {
 		return err
 	}
 	s.logger.Info("plugin removed", "function", name)

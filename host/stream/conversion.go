@@ -142,13 +142,11 @@ func validateConversion(d *ExtendedS3DestinationConfiguration, field string) err
 
 // conversionDefaults fills the members Firehose defaults in a
 // SchemaConfiguration: CatalogId (the account), Region and VersionId
-// (LATEST). The account and region come from the stream's ARN.
+// (LATEST). The account and region come from the stream's ARN. (Enabled is
+// defaulted with the rest of the destination, by WithDefaults.)
 func conversionDefaults(c *DataFormatConversionConfiguration, account, region string) {
 	if c == nil {
 		return
-	}
-	if c.Enabled == nil {
-		c.Enabled = Bool(true)
 	}
 	s := c.SchemaConfiguration
 	if s == nil {

@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/wasmhose/wasmhose/internal/atomicfile"
 )
 
 // Registry persists delivery streams. The local implementation keeps one
@@ -70,7 +72,7 @@ func (r *FileRegistry) Save(s *Stream) error {
 	if err != nil {
 		return fmt.Errorf("stream registry: save %s: %w", s.Name, err)
 	}
-	if err := writeFileAtomic(r.dir, s.Name+".json", b); err != nil {
+	if err := atomicfile.Write(filepath.Join(r.dir, s.Name+".json"), b, 0o600); err != nil {
 		return fmt.Errorf("stream registry: save %s: %w", s.Name, err)
 	}
 	return nil
@@ -82,40 +84,7 @@ func (r *FileRegistry) Delete(name string) error {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("stream registry: delete %s: %w", name, err)
 	}
-	return syncDir(r.dir)
-}
-
-func writeFileAtomic(dir, name string, b []byte) error {
-	f, err := os.CreateTemp(dir, "."+name+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op after a successful rename
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, filepath.Join(dir, name)); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return atomicfile.SyncDir(r.dir)
 }
 
 // LoadLocation resolves a CustomTimeZone; "" is UTC.
