@@ -6,6 +6,8 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+
+	"github.com/wasmhose/wasmhose/internal/awsjson"
 )
 
 // decodeRequest parses an AWS JSON 1.1 request body into v. An empty body
@@ -29,7 +31,7 @@ func decodeRequest(body []byte, v any) error {
 	if _, ok := generic.(map[string]any); !ok {
 		return newError(TypeSerialization, "Cannot deserialize request: the body must be a JSON object")
 	}
-	pruned, err := json.Marshal(prune(generic, reflect.TypeOf(v)))
+	pruned, err := json.Marshal(awsjson.Prune(generic, reflect.TypeOf(v)))
 	if err != nil {
 		return newError(TypeSerialization, "Cannot deserialize request: %v", err)
 	}
@@ -45,76 +47,6 @@ func decodeRequest(body []byte, v any) error {
 		return newError(TypeSerialization, "Cannot deserialize request: %s", msg)
 	}
 	return nil
-}
-
-// prune drops, recursively, the object members that do not name a field of
-// t exactly. Values whose type is not a struct pass through.
-func prune(v any, t reflect.Type) any {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t == reflect.TypeFor[json.RawMessage]() { // kept as given
-		return v
-	}
-	switch t.Kind() {
-	case reflect.Struct:
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return v
-		}
-		fields := jsonFields(t)
-		out := make(map[string]any, len(obj))
-		for k, val := range obj {
-			if ft, ok := fields[k]; ok {
-				out[k] = prune(val, ft)
-			}
-		}
-		return out
-	case reflect.Slice, reflect.Array:
-		arr, ok := v.([]any)
-		if !ok {
-			return v
-		}
-		out := make([]any, len(arr))
-		for i, e := range arr {
-			out[i] = prune(e, t.Elem())
-		}
-		return out
-	case reflect.Map:
-		obj, ok := v.(map[string]any)
-		if !ok {
-			return v
-		}
-		out := make(map[string]any, len(obj))
-		for k, e := range obj {
-			out[k] = prune(e, t.Elem())
-		}
-		return out
-	}
-	return v
-}
-
-// jsonFields maps a struct's JSON member names to field types.
-func jsonFields(t reflect.Type) map[string]reflect.Type {
-	m := make(map[string]reflect.Type, t.NumField())
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name := f.Name
-		if tag, ok := f.Tag.Lookup("json"); ok {
-			n, _, _ := strings.Cut(tag, ",")
-			if n == "-" {
-				continue
-			}
-			if n != "" {
-				name = n
-			}
-		}
-		m[name] = f.Type
-	}
-	return m
 }
 
 // jsonKind names the JSON kind a Go type decodes from, for messages that

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
-	"strings"
-	"sync"
+
+	"github.com/wasmhose/wasmhose/internal/awsjson"
 )
 
 // blob is a Firehose blob member: a base64 string in JSON. Unlike a plain
@@ -46,132 +46,21 @@ func exactMembers(body []byte, t reflect.Type) []byte {
 	if err := dec.Decode(&v); err != nil {
 		return body
 	}
-	if !needsRewrite(v, t) {
+	if !awsjson.NeedsPrune(v, t) {
 		return body
 	}
-	out, err := json.Marshal(prune(v, t))
+	out, err := json.Marshal(awsjson.Prune(v, t))
 	if err != nil {
 		return body
 	}
 	return out
 }
 
-// fieldsOf maps a struct type's JSON member names to field types.
-var fieldCache sync.Map // reflect.Type → map[string]reflect.Type
-
-func fieldsOf(t reflect.Type) map[string]reflect.Type {
-	if m, ok := fieldCache.Load(t); ok {
-		return m.(map[string]reflect.Type)
-	}
-	m := map[string]reflect.Type{}
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name := f.Name
-		if tag, ok := f.Tag.Lookup("json"); ok {
-			n, _, _ := strings.Cut(tag, ",")
-			if n == "-" {
-				continue
-			}
-			if n != "" {
-				name = n
-			}
-		}
-		if f.Anonymous && f.Type.Kind() == reflect.Struct {
-			for k, v := range fieldsOf(f.Type) {
-				if _, dup := m[k]; !dup {
-					m[k] = v
-				}
-			}
-			continue
-		}
-		m[name] = f.Type
-	}
-	fieldCache.Store(t, m)
-	return m
-}
+var blobType = reflect.TypeFor[blob]()
 
 func elemType(t reflect.Type) reflect.Type {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
 	return t
-}
-
-var rawMessage = reflect.TypeFor[json.RawMessage]()
-var blobType = reflect.TypeFor[blob]()
-
-// needsRewrite reports whether any object member in v differs in case only
-// from a member of t (or is otherwise unknown to t).
-func needsRewrite(v any, t reflect.Type) bool {
-	t = elemType(t)
-	if t == rawMessage || t == blobType {
-		return false
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		if t.Kind() == reflect.Map {
-			for _, e := range x {
-				if needsRewrite(e, t.Elem()) {
-					return true
-				}
-			}
-			return false
-		}
-		if t.Kind() != reflect.Struct {
-			return false
-		}
-		fields := fieldsOf(t)
-		for k, e := range x {
-			ft, ok := fields[k]
-			if !ok || needsRewrite(e, ft) {
-				return true
-			}
-		}
-	case []any:
-		if t.Kind() == reflect.Slice {
-			for _, e := range x {
-				if needsRewrite(e, t.Elem()) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-// prune drops the members of v that t does not name exactly.
-func prune(v any, t reflect.Type) any {
-	t = elemType(t)
-	if t == rawMessage || t == blobType {
-		return v
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		switch t.Kind() {
-		case reflect.Map:
-			for k, e := range x {
-				x[k] = prune(e, t.Elem())
-			}
-		case reflect.Struct:
-			fields := fieldsOf(t)
-			for k, e := range x {
-				ft, ok := fields[k]
-				if !ok {
-					delete(x, k)
-					continue
-				}
-				x[k] = prune(e, ft)
-			}
-		}
-	case []any:
-		if t.Kind() == reflect.Slice {
-			for i, e := range x {
-				x[i] = prune(e, t.Elem())
-			}
-		}
-	}
-	return v
 }
