@@ -345,3 +345,25 @@ func TestConversionWaitsForTable(t *testing.T) {
 		}
 	}
 }
+
+// TestConversionFromAnotherGlue: with catalog.source glue, the pipeline
+// reads the table through aws-sdk-go-v2's Glue client from another Glue
+// endpoint (here a second wasmhose, whose catalog holds the table; this
+// server's own catalog does not).
+func TestConversionFromAnotherGlue(t *testing.T) {
+	catalog := startServer(t, t.TempDir(), nil)
+	createClickTable(t, catalog, "id", "string", "user_id", "bigint")
+	ts := startServer(t, t.TempDir(), func(c *config.Config) {
+		c.Catalog = config.Catalog{Source: config.CatalogGlue, Endpoint: "http://" + catalog.addr, AccessKeyID: "test", SecretAccessKey: "test"}
+	})
+	conversionStream(t, ts, "remote", &types.Serializer{ParquetSerDe: &types.ParquetSerDe{}})
+	putAll(t, ts.client(), "remote", conversionRecords)
+	data, errDocs := waitConverted(t, ts, "remote", ".parquet")
+	checkErrorDocs(t, errDocs)
+	if !bytes.HasPrefix(data, []byte("PAR1")) {
+		t.Fatal("the .parquet object is not Parquet")
+	}
+	if n := len(deliveredParquetRows(t, data)); n != 4 {
+		t.Fatalf("%d rows, want 4", n)
+	}
+}

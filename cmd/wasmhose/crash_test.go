@@ -163,29 +163,40 @@ func delivered(t *testing.T, dataDir, bucket string) map[string]int {
 func deliveredParquet(t *testing.T, dataDir, bucket string) map[string]int {
 	t.Helper()
 	seen := map[string]int{}
-	for k, b := range objects(t, dataDir, bucket) {
-		pf, err := file.NewParquetReader(bytes.NewReader(b))
-		if err != nil {
-			t.Fatalf("%s: %v", k, err)
+	for _, b := range objects(t, dataDir, bucket) {
+		for _, id := range deliveredParquetRows(t, b) {
+			seen[id]++
 		}
-		fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
-		if err != nil {
-			t.Fatalf("%s: %v", k, err)
-		}
-		tbl, err := fr.ReadTable(context.Background())
-		if err != nil {
-			t.Fatalf("%s: %v", k, err)
-		}
-		for _, chunk := range tbl.Column(0).Data().Chunks() {
-			ids := chunk.(*array.String)
-			for i := range ids.Len() {
-				seen[ids.Value(i)]++
-			}
-		}
-		tbl.Release()
-		_ = pf.Close()
 	}
 	return seen
+}
+
+// deliveredParquetRows returns the first column, a string column, of a
+// Parquet object, read with arrow-go's Parquet reader.
+func deliveredParquetRows(t *testing.T, b []byte) []string {
+	t.Helper()
+	pf, err := file.NewParquetReader(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pf.Close()
+	fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tbl, err := fr.ReadTable(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	var out []string
+	for _, chunk := range tbl.Column(0).Data().Chunks() {
+		ids := chunk.(*array.String)
+		for i := range ids.Len() {
+			out = append(out, ids.Value(i))
+		}
+	}
+	return out
 }
 
 // createCrashTable creates the Parquet stream's table through the Glue API.
