@@ -25,6 +25,7 @@ func TestRunawayGuestDoesNotBlockTheProcess(t *testing.T) {
 		{"wat/recurse.wasm", ""},
 		{"wat/nested.wasm", ""},
 		{"kitchen/kitchen.wasm", "loop"},
+		{"kitchen/kitchen.wasm", "maze"},
 	}
 	var wg sync.WaitGroup
 	for _, c := range cases {

@@ -118,6 +118,7 @@ func TestContainment(t *testing.T) {
 		expTrap bool
 	}{
 		{"go infinite loop", "kitchen/kitchen.wasm", "loop", nil, wasmrt.ErrTimeout, false},
+		{"go infinite loop with branches inside", "kitchen/kitchen.wasm", "maze", nil, wasmrt.ErrTimeout, false},
 		{"go memory bomb", "kitchen/kitchen.wasm", "oom", nil, nil, true},
 		{"go panic", "kitchen/kitchen.wasm", "panic", nil, nil, true},
 		{"go exit", "kitchen/kitchen.wasm", "exit", nil, nil, true},

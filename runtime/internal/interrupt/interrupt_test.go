@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/tetratelabs/wazero"
@@ -13,30 +12,13 @@ import (
 	"github.com/wasmhose/wasmhose/runtime/internal/modinfo"
 )
 
-func fixtures(t testing.TB) map[string][]byte {
-	t.Helper()
-	paths, err := filepath.Glob("../../testdata/*/*.wasm")
-	if err != nil || len(paths) == 0 {
-		t.Fatalf("no fixtures: %v", err)
-	}
-	out := map[string][]byte{}
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out[filepath.Base(filepath.Dir(p))+"/"+filepath.Base(p)] = b
-	}
-	return out
-}
-
 // TestInjectFixtures rewrites every fixture and checks that wazero compiles
 // the result. The runtime's tests check that the global stops the guest.
 func TestInjectFixtures(t *testing.T) {
 	ctx := context.Background()
 	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfigInterpreter())
 	t.Cleanup(func() { r.Close(ctx) })
-	for name, wasm := range fixtures(t) {
+	for name, wasm := range interrupt.Fixtures(t) {
 		t.Run(name, func(t *testing.T) {
 			out, st, err := interrupt.Inject(wasm)
 			if err != nil {
@@ -108,7 +90,7 @@ func TestInjectCounts(t *testing.T) {
 // modules with wazero; the fuzz target does not, because wazero's compiler,
 // fed arbitrary bytes, can allocate enough to kill the fuzz worker.)
 func FuzzInject(f *testing.F) {
-	for _, wasm := range fixtures(f) {
+	for _, wasm := range interrupt.Fixtures(f) {
 		if len(wasm) < 4096 {
 			f.Add(wasm)
 		}

@@ -1,6 +1,6 @@
 // Command kitchen is a Wasmhose plugin whose behaviour each record chooses,
 // for the runtime's tests: record data "drop", "fail", "key:<v>", "log:<msg>",
-// "panic", "loop", "oom" and "exit" select a behaviour; anything else is
+// "panic", "loop", "maze", "oom" and "exit" select a behaviour; anything else is
 // returned with the configured prefix. The config is a JSON object
 // {"prefix": "…", "fail": false}; "fail": true makes init fail.
 package main
@@ -59,6 +59,26 @@ func handle(r wasmhose.Record) wasmhose.Result {
 	case string(d) == "loop":
 		for {
 			spin++
+		}
+	case string(d) == "maze":
+		// A runaway loop with forward jumps, a nested loop and a switch
+		// inside: in Go's WebAssembly every one of them is a branch to the
+		// function's dispatch loop, and only the backward ones are checked.
+		for i := 0; ; i++ {
+			if i%7 == 3 {
+				spin += i
+			} else {
+				spin ^= i
+			}
+			for j := 0; j < i%5; j++ {
+				spin++
+			}
+			switch spin % 3 {
+			case 0:
+				spin += 2
+			case 1:
+				spin--
+			}
 		}
 	case string(d) == "oom":
 		for {

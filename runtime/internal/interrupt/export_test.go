@@ -1,0 +1,4 @@
+package interrupt
+
+// Fixtures gives the external tests the fixture loader.
+var Fixtures = fixtures
