@@ -285,7 +285,8 @@ func TestCrashLosesNothingAcknowledged(t *testing.T) {
 		if st.plugin {
 			dest.ProcessingConfiguration = &types.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []types.Processor{
 				{Type: types.ProcessorTypeLambda, Parameters: []types.ProcessorParameter{{ParameterName: types.ProcessorParameterNameLambdaArn,
-					ParameterValue: aws.String("arn:aws:lambda:us-east-1:000000000000:function:process-record")}}}}}
+					ParameterValue: aws.String("arn:aws:lambda:us-east-1:000000000000:function:process-record")},
+					{ParameterName: types.ProcessorParameterNameBufferIntervalInSeconds, ParameterValue: aws.String("1")}}}}}
 		}
 		if st.parquet {
 			dest.CompressionFormat = types.CompressionFormatUncompressed

@@ -88,7 +88,8 @@ func lambdaDest(streamName, fn, retries string) *types.ExtendedS3DestinationConf
 		ProcessingConfiguration: &types.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []types.Processor{
 			{Type: types.ProcessorTypeLambda, Parameters: []types.ProcessorParameter{
 				{ParameterName: types.ProcessorParameterNameLambdaArn, ParameterValue: aws.String("arn:aws:lambda:us-east-1:000000000000:function:" + fn)},
-				{ParameterName: types.ProcessorParameterNameLambdaNumberOfRetries, ParameterValue: aws.String(retries)}}},
+				{ParameterName: types.ProcessorParameterNameLambdaNumberOfRetries, ParameterValue: aws.String(retries)},
+				{ParameterName: types.ProcessorParameterNameBufferIntervalInSeconds, ParameterValue: aws.String("0")}}},
 			{Type: types.ProcessorTypeAppendDelimiterToRecord},
 		}},
 	}

@@ -23,7 +23,9 @@ func TestLambdaProcessorWithBuiltinPlugin(t *testing.T) {
 	lambda := func(fn string) *types.ProcessingConfiguration {
 		return &types.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []types.Processor{
 			{Type: types.ProcessorTypeLambda, Parameters: []types.ProcessorParameter{
-				{ParameterName: types.ProcessorParameterNameLambdaArn, ParameterValue: aws.String("arn:aws:lambda:us-east-1:000000000000:function:" + fn)}}},
+				{ParameterName: types.ProcessorParameterNameLambdaArn, ParameterValue: aws.String("arn:aws:lambda:us-east-1:000000000000:function:" + fn)},
+				// Transform at once (Firehose's default waits 60 s).
+				{ParameterName: types.ProcessorParameterNameBufferIntervalInSeconds, ParameterValue: aws.String("0")}}},
 			{Type: types.ProcessorTypeAppendDelimiterToRecord},
 		}}
 	}

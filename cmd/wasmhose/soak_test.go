@@ -43,7 +43,8 @@ type soakStream struct {
 func lambda(fn string) *types.ProcessingConfiguration {
 	return &types.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []types.Processor{
 		{Type: types.ProcessorTypeLambda, Parameters: []types.ProcessorParameter{{ParameterName: types.ProcessorParameterNameLambdaArn,
-			ParameterValue: aws.String("arn:aws:lambda:us-east-1:000000000000:function:" + fn)}}}}}
+			ParameterValue: aws.String("arn:aws:lambda:us-east-1:000000000000:function:" + fn)},
+			{ParameterName: types.ProcessorParameterNameBufferIntervalInSeconds, ParameterValue: aws.String("1")}}}}}
 }
 
 // soakStreams is the soak's stream mix: plain streams with different

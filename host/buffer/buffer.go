@@ -7,6 +7,10 @@
 // opens. The flush function runs outside the Buffer's lock, on the goroutine
 // that triggered it (the adder or the interval timer), and may block: that is
 // how a slow destination pushes back on producers.
+//
+// AddGroup adds records that stand for a span of the log as one piece (a
+// transformed batch, say): a group is never split, and carries the log
+// ranges its batch acknowledges.
 package buffer
 
 import (
@@ -36,10 +40,41 @@ type Batch struct {
 	Records []Record
 	// Bytes is the sum of the records' lengths.
 	Bytes int
-	// Oldest is the earliest arrival time among the records.
+	// Oldest is the earliest arrival time among the records (and groups).
 	Oldest time.Time
-	// Ranges are the records' sequence numbers, merged into maximal spans.
+	// Ranges are the records' sequence numbers, merged into maximal spans;
+	// for groups, the ranges they carry.
 	Ranges []Range
+	// LogBytes is what the batch stands for in the log: Bytes for records
+	// added with Add, plus each group's LogBytes.
+	LogBytes int
+	// Key is the key of the groups in the batch (nil for Add).
+	Key any
+	// Values are the groups' values, one per group, in the order added;
+	// empty for a batch filled by Add.
+	Values []any
+}
+
+// Group is records that derive from a span of the log, a batch of raw
+// records after a transform say, added to a Buffer as one piece: a Group
+// is never split across batches, so a batch that holds it can acknowledge
+// its ranges as a whole.
+type Group struct {
+	// Records are the records to deliver (they may be fewer than the log
+	// records the group stands for, or none at all).
+	Records []Record
+	// Ranges are the log's sequence numbers the group stands for.
+	Ranges []Range
+	// LogBytes is the size of those log records.
+	LogBytes int
+	// Oldest is the earliest arrival among those log records.
+	Oldest time.Time
+	// Key separates groups that must not share a batch (the settings they
+	// were made under): a group whose key differs from the open batch's
+	// closes that batch first. Keys are compared with ==.
+	Key any
+	// Value is handed back in the batch's Values.
+	Value any
 }
 
 // Hints are the flush triggers.
@@ -82,18 +117,19 @@ func (b *Buffer) SetHints(h Hints) {
 func (b *Buffer) Add(recs []Record) {
 	for len(recs) > 0 {
 		b.mu.Lock()
+		var prev *Batch
+		if b.cur != nil && len(b.cur.Values) > 0 {
+			prev = b.takeLocked() // a batch of groups: records do not join it
+		}
 		if b.cur == nil {
-			b.cur = &Batch{Oldest: recs[0].Arrival}
-			if !b.closed {
-				gen := b.gen
-				b.timer = time.AfterFunc(b.hints.Interval, func() { b.expire(gen) })
-			}
+			b.open(recs[0].Arrival)
 		}
 		c := b.cur
 		n := 0
 		for _, r := range recs {
 			c.Records = append(c.Records, r)
 			c.Bytes += len(r.Data)
+			c.LogBytes += len(r.Data)
 			if r.Arrival.Before(c.Oldest) {
 				c.Oldest = r.Arrival
 			}
@@ -113,9 +149,67 @@ func (b *Buffer) Add(recs []Record) {
 			full = b.takeLocked()
 		}
 		b.mu.Unlock()
+		if prev != nil {
+			b.flush(prev)
+		}
 		if full != nil {
 			b.flush(full)
 		}
+	}
+}
+
+// AddGroup adds g to the open batch whole, then flushes the batch if it has
+// reached the size hint. A batch holding groups holds nothing added by
+// Add: a group (or an Add) meets a batch of the other kind, or of another
+// key, by flushing it first. An empty group (no records) still opens a
+// batch, so its ranges are acknowledged at the interval. After Close, the
+// group is handed straight to flush.
+func (b *Buffer) AddGroup(g Group) {
+	b.mu.Lock()
+	var prev *Batch
+	if c := b.cur; c != nil && (len(c.Values) == 0 || c.Key != g.Key) {
+		prev = b.takeLocked()
+	}
+	if b.cur == nil {
+		b.open(g.Oldest)
+	}
+	c := b.cur
+	c.Records = append(c.Records, g.Records...)
+	for _, r := range g.Records {
+		c.Bytes += len(r.Data)
+	}
+	if g.Oldest.Before(c.Oldest) {
+		c.Oldest = g.Oldest
+	}
+	for _, r := range g.Ranges {
+		if k := len(c.Ranges); k > 0 && c.Ranges[k-1].To == r.From {
+			c.Ranges[k-1].To = r.To
+		} else {
+			c.Ranges = append(c.Ranges, r)
+		}
+	}
+	c.LogBytes += g.LogBytes
+	c.Key = g.Key
+	c.Values = append(c.Values, g.Value)
+	var full *Batch
+	if c.Bytes >= b.hints.SizeBytes || b.closed {
+		full = b.takeLocked()
+	}
+	b.mu.Unlock()
+	if prev != nil {
+		b.flush(prev)
+	}
+	if full != nil {
+		b.flush(full)
+	}
+}
+
+// open starts a batch and its interval timer; b.mu must be held.
+func (b *Buffer) open(oldest time.Time) {
+	b.cur = &Batch{Oldest: oldest}
+	if !b.closed {
+		gen := b.gen
+		b.timer = time.AfterFunc(b.hints.Interval, func() { b.expire(gen) })
 	}
 }
 

@@ -1,6 +1,7 @@
 package buffer
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -196,5 +197,93 @@ func BenchmarkAdd(b *testing.B) {
 	b.SetBytes(500 * 200)
 	for b.Loop() {
 		buf.Add(rs)
+	}
+}
+
+func TestAddGroup(t *testing.T) {
+	t0 := time.Unix(1000, 0)
+	group := func(from uint64, n, size, logBytes int, key any, at time.Time) Group {
+		return Group{Records: recs(from, n, size, at), Ranges: []Range{{from, from + uint64(n) + 2}},
+			LogBytes: logBytes, Oldest: at.Add(-time.Second), Key: key, Value: from}
+	}
+	type batch struct {
+		records, bytes, logBytes int
+		ranges                   []Range
+		values                   []any
+	}
+	tests := []struct {
+		name    string
+		run     func(b *Buffer)
+		exp     []batch // flushed, in order
+		expOpen int     // records left in the open batch
+	}{
+		{"a group is never split", func(b *Buffer) {
+			b.AddGroup(group(1, 30, 100, 500, "k", t0)) // 3000 bytes > 1000: one batch
+		}, []batch{{30, 3000, 500, []Range{{1, 33}}, []any{uint64(1)}}}, 0},
+		{"groups accumulate to the size hint, ranges merge", func(b *Buffer) {
+			b.AddGroup(group(1, 4, 100, 900, "k", t0))  // ranges [1,7)
+			b.AddGroup(group(7, 4, 100, 900, "k", t0))  // [7,13): merges
+			b.AddGroup(group(20, 4, 100, 900, "k", t0)) // 1200 bytes: flush
+		}, []batch{{12, 1200, 2700, []Range{{1, 13}, {20, 26}}, []any{uint64(1), uint64(7), uint64(20)}}}, 0},
+		{"another key closes the open batch", func(b *Buffer) {
+			b.AddGroup(group(1, 2, 100, 10, "old", t0))
+			b.AddGroup(group(5, 2, 100, 10, "new", t0))
+		}, []batch{{2, 200, 10, []Range{{1, 5}}, []any{uint64(1)}}}, 2},
+		{"Add after a group closes it", func(b *Buffer) {
+			b.AddGroup(group(1, 2, 100, 10, "k", t0))
+			b.Add(recs(9, 3, 10, t0))
+		}, []batch{{2, 200, 10, []Range{{1, 5}}, []any{uint64(1)}}}, 3},
+		{"a group after Add closes it", func(b *Buffer) {
+			b.Add(recs(9, 3, 10, t0))
+			b.AddGroup(group(1, 2, 100, 10, "k", t0))
+		}, []batch{{3, 30, 30, []Range{{9, 12}}, nil}}, 2},
+		{"an empty group opens a batch", func(b *Buffer) {
+			b.AddGroup(Group{Ranges: []Range{{1, 4}}, LogBytes: 30, Oldest: t0, Key: "k", Value: "failures"})
+			b.Flush()
+		}, []batch{{0, 0, 30, []Range{{1, 4}}, []any{"failures"}}}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSink()
+			b := New(Hints{SizeBytes: 1000, Interval: time.Hour}, s.flush)
+			tc.run(b)
+			if len(s.batches) != len(tc.exp) {
+				t.Fatalf("%d batches flushed, want %d", len(s.batches), len(tc.exp))
+			}
+			for i, e := range tc.exp {
+				g := s.batches[i]
+				got := batch{len(g.Records), g.Bytes, g.LogBytes, g.Ranges, g.Values}
+				if fmt.Sprint(got) != fmt.Sprint(e) {
+					t.Errorf("batch %d = %+v, want %+v", i, got, e)
+				}
+			}
+			if n, _ := b.Len(); n != tc.expOpen {
+				t.Errorf("%d records open, want %d", n, tc.expOpen)
+			}
+		})
+	}
+}
+
+func TestEmptyGroupFlushesAtTheInterval(t *testing.T) {
+	s := newSink()
+	b := New(Hints{SizeBytes: 1000, Interval: 20 * time.Millisecond}, s.flush)
+	b.AddGroup(Group{Ranges: []Range{{1, 4}}, LogBytes: 30, Oldest: time.Now(), Key: "k"})
+	select {
+	case got := <-s.ch:
+		if len(got.Records) != 0 || len(got.Ranges) != 1 || len(got.Values) != 1 {
+			t.Fatalf("batch %+v", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no flush at the interval")
+	}
+}
+
+func TestAddGroupAfterCloseIsNotLost(t *testing.T) {
+	s := newSink()
+	b := New(Hints{SizeBytes: 1000, Interval: time.Hour}, s.flush)
+	b.Close()
+	b.AddGroup(Group{Records: recs(1, 1, 10, time.Now()), Ranges: []Range{{1, 2}}, Key: "k"})
+	if len(s.batches) != 1 || len(s.batches[0].Records) != 1 {
+		t.Fatalf("batches %v", s.batches)
 	}
 }

@@ -99,7 +99,7 @@ type Stats struct {
 	DeliveredRecords, DeliveredBytes   int64     // stored in objects (bytes before compression)
 	DeliveredObjects, FailedStoreCalls int64     // objects stored; store calls that failed and were retried
 	ReplayedRecords                    int64     // recovered from the log at open
-	BufferedRecords, BufferedBytes     int       // in the open buffer now
+	BufferedRecords, BufferedBytes     int       // in the open buffers now (processor and destination)
 	Log                                wal.Stats // the write-ahead log's state
 
 	ProcessingCalls, ProcessingFailures     int64 // plugin invocations; failed ones (ExecuteProcessing.Success)
@@ -122,24 +122,43 @@ type Stats struct {
 
 // Pipeline is one delivery stream's ingest-to-object loop.
 //
+// # Two buffers
+//
+// A stream with a Lambda processor buffers twice, as Firehose does: raw
+// records wait in the processor buffer (pbuf: the processor's
+// BufferSizeInMBs and BufferIntervalInSeconds), each of its batches is
+// transformed by a processing worker, and the results wait in the
+// destination buffer (buf: BufferingHints, measured on transformed bytes)
+// as one buffer.Group each, carrying the log ranges of the raw records and
+// the processing failures. The log is acknowledged only when the
+// destination batch is stored, so a crash replays raw records, which are
+// transformed again. A stream without one adds to buf directly.
+//
 // # Shutdown
 //
 // Close must never lose an acknowledged record nor hang past its context:
 // Put holds gate shared while it appends and buffers, so Close first marks
 // the pipeline closed (new Puts fail fast), then, on a goroutine bounded by
 // the context, waits for Puts in flight, stops the replay, flushes the
-// buffer, waits for every flush still handing a batch over (qmu), closes
-// the queue and waits for the workers. If the context ends first, stop is
-// closed: retries end, blocked hand-overs return, and what was not stored
-// stays in the log for the next Open.
+// processor buffer and waits for its batches to be processed (procs), then
+// flushes the destination buffer, waits for every flush still handing a
+// batch over (qmu), closes the queue and waits for the workers. If the
+// context ends first, stop is closed: retries and invocations end, blocked
+// hand-overs return, and what was not stored stays in the log for the next
+// Open.
 type Pipeline struct {
 	opts Options
 	log  *wal.Log
-	buf  *buffer.Buffer
+	pbuf *buffer.Buffer // processor buffer: raw records for the Lambda processors
+	buf  *buffer.Buffer // destination buffer
 	cfg  atomic.Pointer[settings]
 
+	pqueue  chan job // processor batches for the processing workers
+	procs   procTracker
+	pworker sync.WaitGroup
+
 	queue    chan job
-	qmu      sync.RWMutex // enqueuers hold it shared; closing the queue takes it exclusively
+	qmu      sync.RWMutex // enqueuers of both queues hold it shared; closing them takes it exclusively
 	qclosed  bool
 	stop     chan struct{} // closed when deliveries must stop retrying
 	stopOnce sync.Once
@@ -178,8 +197,45 @@ type Pipeline struct {
 // job is a batch with the settings it was buffered under, so that an
 // UpdateDestination never renames records buffered before it.
 type job struct {
-	b  *buffer.Batch
-	st *settings
+	b    *buffer.Batch
+	st   *settings
+	done func() // for a processing job: marks it finished (procTracker)
+}
+
+// procTracker counts processing jobs by generation, so that Flush can wait
+// for the jobs started before it without waiting for those a busy stream
+// keeps starting after it.
+type procTracker struct {
+	mu  sync.Mutex
+	cur *sync.WaitGroup
+}
+
+func (t *procTracker) init() { t.cur = new(sync.WaitGroup) }
+
+// start counts a job in the current generation and returns its done.
+func (t *procTracker) start() func() {
+	t.mu.Lock()
+	wg := t.cur
+	wg.Add(1)
+	t.mu.Unlock()
+	return sync.OnceFunc(wg.Done)
+}
+
+// wait starts a new generation and waits for the jobs of every earlier
+// one: each generation holds one count for its predecessor, released when
+// that one is done, so two overlapping waits both see all that came before.
+func (t *procTracker) wait() {
+	t.mu.Lock()
+	prev := t.cur
+	next := new(sync.WaitGroup)
+	next.Add(1)
+	t.cur = next
+	t.mu.Unlock()
+	go func() {
+		prev.Wait()
+		next.Done()
+	}()
+	prev.Wait()
 }
 
 // errStopped ends a replay when the pipeline stops; errReplayed when it
@@ -225,12 +281,17 @@ func Open(s *stream.Stream, o Options) (*Pipeline, error) {
 		queue: make(chan job, o.Workers),
 		stop:  make(chan struct{}),
 	}
+	p.pqueue = make(chan job, o.Workers)
+	p.procs.init()
 	p.cfg.Store(st)
 	p.setErrorLog(st)
 	p.buf = buffer.New(st.hints, p.enqueue)
+	p.pbuf = buffer.New(st.procHints, p.enqueueProcessing)
 	for range o.Workers {
 		p.workers.Add(1)
 		go p.work()
+		p.pworker.Add(1)
+		go p.processWork()
 	}
 	// Replay what the log held at Open; records Put from now on are
 	// buffered by Put itself.
@@ -249,7 +310,7 @@ func (p *Pipeline) replay(name string, bound uint64) {
 		for _, r := range chunk {
 			p.addPending(int64(len(r.Data)))
 		}
-		p.buf.Add(chunk)
+		p.add(chunk)
 		p.replayed.Add(int64(len(chunk)))
 		chunk = chunk[:0:0]
 	}
@@ -280,7 +341,7 @@ func (p *Pipeline) replay(name string, bound uint64) {
 	if n := p.replayed.Load(); n > 0 {
 		// Recovered records are already old: deliver them now rather than
 		// after another buffering interval.
-		p.buf.Flush()
+		p.Flush()
 		p.opts.Logger.Info("recovered records from the write-ahead log", "stream", name, "records", n)
 	}
 }
@@ -317,22 +378,36 @@ func (p *Pipeline) Put(ctx context.Context, data [][]byte) (first uint64, err er
 	for i, d := range data {
 		brs[i] = buffer.Record{Seq: first + uint64(i), Data: d, Arrival: now}
 	}
-	p.buf.Add(brs)
+	p.add(brs)
 	p.incomingRecords.Add(int64(len(data)))
 	p.incomingBytes.Add(int64(n))
 	return first, nil
 }
 
+// add buffers records: in the processor buffer when the stream has a
+// Lambda processor, else in the destination buffer.
+func (p *Pipeline) add(recs []buffer.Record) {
+	if len(p.cfg.Load().lambdas) > 0 {
+		p.pbuf.Add(recs)
+		return
+	}
+	p.buf.Add(recs)
+}
+
 // Update switches to a new configuration of the stream: what is buffered is
-// flushed under the old one first (each batch carries its settings).
+// flushed under the old one first (each batch carries its settings; batches
+// still being processed come back keyed by theirs, so they are not mixed
+// with records buffered under the new one).
 func (p *Pipeline) Update(s *stream.Stream) error {
 	st, err := compile(context.Background(), s, p.opts.Transforms, p.opts.Converters)
 	if err != nil {
 		return err
 	}
+	p.pbuf.Flush()
 	p.buf.Flush()
 	p.cfg.Store(st)
 	p.setErrorLog(st)
+	p.pbuf.SetHints(st.procHints)
 	p.buf.SetHints(st.hints)
 	return nil
 }
@@ -380,12 +455,20 @@ func (p *Pipeline) reportError(st *settings, e ErrorEvent) {
 	}
 }
 
-// Flush hands the open buffer to delivery now.
-func (p *Pipeline) Flush() { p.buf.Flush() }
+// Flush hands the open buffers to delivery now: the processor buffer's
+// batch is processed (Flush waits for it, and for the batches in
+// processing before it), then the destination buffer is flushed.
+func (p *Pipeline) Flush() {
+	p.pbuf.Flush()
+	p.procs.wait()
+	p.buf.Flush()
+}
 
 // Stats returns the pipeline's counters.
 func (p *Pipeline) Stats() Stats {
 	br, bb := p.buf.Len()
+	pr, pb := p.pbuf.Len()
+	br, bb = br+pr, bb+pb
 	return Stats{
 		IncomingRecords:  p.incomingRecords.Load(),
 		IncomingBytes:    p.incomingBytes.Load(),
@@ -436,12 +519,16 @@ func (p *Pipeline) Close(ctx context.Context) error {
 		p.gate.Lock() // Puts in flight finish (or return once stop closes)
 		p.gate.Unlock()
 		p.replayWG.Wait()
+		p.pbuf.Close()
+		p.procs.wait() // processed batches are in buf now (or, if stopping, left in the log)
 		p.buf.Close()
 		p.qmu.Lock() // flushes still handing a batch over finish
 		p.qclosed = true
 		close(p.queue)
+		close(p.pqueue)
 		p.qmu.Unlock()
 		p.workers.Wait()
+		p.pworker.Wait()
 		close(done)
 	}()
 	var err error
@@ -493,13 +580,33 @@ func (p *Pipeline) Destroy(ctx context.Context, force bool) error {
 // stopping, the batch stays in the log.
 func (p *Pipeline) enqueue(b *buffer.Batch) {
 	j := job{b: b, st: p.cfg.Load()}
+	if st, ok := b.Key.(*settings); ok {
+		j.st = st // processed under these settings
+	}
+	p.handOver(p.queue, j, nil)
+}
+
+// enqueueProcessing is the processor buffer's flush function: it hands the
+// batch to the processing workers, the way enqueue does.
+func (p *Pipeline) enqueueProcessing(b *buffer.Batch) {
+	done := p.procs.start()
+	p.handOver(p.pqueue, job{b: b, st: p.cfg.Load(), done: done}, done)
+}
+
+// handOver sends j to q, on a goroutine of its own when q is full; if the
+// queues are closed or deliveries stop first, j is abandoned (its records
+// stay in the log) and abandoned, if not nil, is called.
+func (p *Pipeline) handOver(q chan job, j job, abandoned func()) {
 	p.qmu.RLock()
 	if p.qclosed {
 		p.qmu.RUnlock()
+		if abandoned != nil {
+			abandoned()
+		}
 		return
 	}
 	select {
-	case p.queue <- j:
+	case q <- j:
 		p.qmu.RUnlock()
 		return
 	default:
@@ -507,8 +614,11 @@ func (p *Pipeline) enqueue(b *buffer.Batch) {
 	go func() {
 		defer p.qmu.RUnlock() // Close waits for this hand-over
 		select {
-		case p.queue <- j:
+		case q <- j:
 		case <-p.stop:
+			if abandoned != nil {
+				abandoned()
+			}
 		}
 	}()
 }
@@ -518,6 +628,39 @@ func (p *Pipeline) work() {
 	for j := range p.queue {
 		p.deliver(j.st, j.b)
 	}
+}
+
+func (p *Pipeline) processWork() {
+	defer p.pworker.Done()
+	for j := range p.pqueue {
+		p.processBatch(j.st, j.b)
+		j.done()
+	}
+}
+
+// processBatch runs a processor batch through the Lambda processors and
+// adds the result to the destination buffer as one group. If the pipeline
+// stops meanwhile, the batch stays in the log. A batch buffered before an
+// UpdateDestination removed the processors passes through unchanged.
+func (p *Pipeline) processBatch(st *settings, b *buffer.Batch) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-p.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	pr := processed{records: b.Records}
+	if len(st.lambdas) > 0 {
+		var err error
+		if pr, err = p.process(ctx, st, b); err != nil {
+			return // stopping: the records stay in the log
+		}
+	}
+	p.buf.AddGroup(buffer.Group{Records: pr.records, Ranges: b.Ranges, LogBytes: b.LogBytes,
+		Oldest: b.Oldest, Key: st, Value: pr.failures})
 }
 
 // deliver processes and stores one batch, retrying each store call until it
@@ -578,7 +721,7 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 	// Counters move after the acknowledgement, together, so a reader that
 	// sees an object counted also sees its records counted and acked.
 	p.errorObjects.Add(errObjs)
-	p.addPending(-int64(b.Bytes))
+	p.addPending(-int64(b.LogBytes))
 	p.deliveredRecords.Add(int64(stored))
 	p.deliveredBytes.Add(int64(bytes))
 	p.deliveredObjects.Add(dataObjs)
@@ -699,7 +842,11 @@ type object struct {
 func (p *Pipeline) build(ctx context.Context, st *settings, b *buffer.Batch) (objs []object, records, bytes int, err error) {
 	recs := b.Records
 	var failures []processingFailure
-	if len(st.lambdas) > 0 {
+	if len(b.Values) > 0 { // processed already (processBatch)
+		for _, v := range b.Values {
+			failures = append(failures, v.([]processingFailure)...)
+		}
+	} else if len(st.lambdas) > 0 { // buffered raw before an update added the processor
 		pr, err := p.process(ctx, st, b)
 		if err != nil {
 			return nil, 0, 0, err

@@ -26,6 +26,7 @@ type Transforms interface {
 const (
 	defaultRetries       = 3
 	defaultProcessorMB   = 1.0
+	defaultProcessorWait = 60 * time.Second
 	maxRecordsPerInvoke  = 10000
 	errorTypeProcessing  = "processing-failed"
 	codeProcessingFailed = "Lambda.ProcessingFailedStatus"
@@ -38,7 +39,8 @@ type lambdaStep struct {
 	arn      string
 	t        wasmrt.Transformer
 	retries  int
-	maxBytes int // records per invocation are cut at this many bytes
+	maxBytes int           // records per invocation are cut at this many bytes (BufferSizeInMBs)
+	interval time.Duration // the processor buffer's interval (BufferIntervalInSeconds)
 }
 
 // compileProcessors turns a stream's processing configuration into steps.
@@ -83,13 +85,17 @@ func compileLambda(ctx context.Context, params map[string]string, tr Transforms)
 	if err != nil {
 		return lambdaStep{}, err
 	}
-	step := lambdaStep{arn: arn, t: t, retries: defaultRetries, maxBytes: int(defaultProcessorMB * 1e6)}
+	step := lambdaStep{arn: arn, t: t, retries: defaultRetries, maxBytes: int(defaultProcessorMB * 1e6), interval: defaultProcessorWait}
 	if v, ok := params["NumberOfRetries"]; ok {
 		step.retries, _ = strconv.Atoi(v)
 	}
 	if v, ok := params["BufferSizeInMBs"]; ok {
 		f, _ := strconv.ParseFloat(v, 64)
 		step.maxBytes = int(f * 1e6)
+	}
+	if v, ok := params["BufferIntervalInSeconds"]; ok {
+		n, _ := strconv.Atoi(v)
+		step.interval = time.Duration(n) * time.Second
 	}
 	return step, nil
 }

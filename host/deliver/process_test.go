@@ -267,3 +267,99 @@ func TestMalformedAnswerGoesToTheErrorOutput(t *testing.T) {
 		})
 	}
 }
+
+// TestProcessorBuffersOnItsOwnHints: records are transformed when the
+// processor buffer's hints say (here BufferIntervalInSeconds 0: at once),
+// while the results wait for the destination's (900 s); the log is
+// acknowledged only when the object is stored.
+func TestProcessorBuffersOnItsOwnHints(t *testing.T) {
+	local := newLocal(t)
+	p := open(t, lambdaStream("lam", stream.ProcessorParameter{ParameterName: "BufferIntervalInSeconds", ParameterValue: "0"}),
+		deliver.Options{LogDir: t.TempDir(), Store: local, Transforms: newKitchenResolver(t), Now: newClock(t0).Now})
+	put(t, p, []byte("a"), []byte("drop"), []byte("b"))
+	waitFor(t, "the records transformed", func() bool { return p.Stats().ProcessedRecords == 2 })
+	time.Sleep(50 * time.Millisecond)
+	if st := p.Stats(); st.DeliveredObjects != 0 || st.Log.Unacked != 3 || st.BufferedRecords != 2 || st.DroppedRecords != 1 {
+		t.Fatalf("before the destination's interval: %+v", st)
+	}
+	p.Flush()
+	waitFor(t, "the object stored", func() bool { return p.Stats().DeliveredObjects == 1 })
+	if data, _ := split(t, objects(t, local)); data != "T:a\nT:b\n" {
+		t.Fatalf("data %q", data)
+	}
+	waitFor(t, "the log acknowledged", func() bool { return p.Stats().Log.Unacked == 0 })
+}
+
+// TestDestinationSizeCountsTransformedBytes: Firehose sends the transformed
+// data to the destination "when the specified destination buffering size
+// or buffering interval is reached", so the size hint (1 MiB here) applies
+// to what the plugin returned. The raw records (10,300 × 100 bytes) are
+// under 1 MiB; with the plugin's two-byte prefix they are over it, so an
+// object is stored without waiting for the 900 s interval.
+func TestDestinationSizeCountsTransformedBytes(t *testing.T) {
+	local := newLocal(t)
+	p := open(t, lambdaStream("lam", stream.ProcessorParameter{ParameterName: "BufferIntervalInSeconds", ParameterValue: "0"}),
+		deliver.Options{LogDir: t.TempDir(), Store: local, Transforms: newKitchenResolver(t), Now: newClock(t0).Now})
+	recs := make([][]byte, 10300)
+	for i := range recs {
+		recs[i] = []byte(strings.Repeat("x", 100))
+	}
+	put(t, p, recs...)
+	waitFor(t, "an object stored by size", func() bool { return p.Stats().DeliveredObjects == 1 })
+	st := p.Stats()
+	if st.DeliveredRecords != 10300 || st.DeliveredBytes != 10300*102 || st.Log.Unacked != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestAllDroppedIsAcknowledged: a batch whose records the plugin all drops
+// stores nothing and still releases the log.
+func TestAllDroppedIsAcknowledged(t *testing.T) {
+	local := newLocal(t)
+	p := open(t, lambdaStream("lam"), deliver.Options{LogDir: t.TempDir(), Store: local, Transforms: newKitchenResolver(t), Now: newClock(t0).Now})
+	put(t, p, []byte("drop"), []byte("drop"))
+	p.Flush()
+	waitFor(t, "the log acknowledged", func() bool { return p.Stats().Log.Unacked == 0 })
+	if st := p.Stats(); st.DeliveredObjects != 0 || st.DroppedRecords != 2 || st.PendingBytes != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if objs := objects(t, local); len(objs) != 0 {
+		t.Fatalf("objects %v", objs)
+	}
+}
+
+// TestUpdateWhileProcessing: records transformed under the old settings are
+// stored under the old prefix, even when their processing ends after the
+// update; records put after it go out raw under the new prefix. None is
+// lost or stored twice.
+func TestUpdateWhileProcessing(t *testing.T) {
+	local := newLocal(t)
+	p := open(t, lambdaStream("lam", stream.ProcessorParameter{ParameterName: "BufferIntervalInSeconds", ParameterValue: "0"}),
+		deliver.Options{LogDir: t.TempDir(), Store: local, Transforms: newKitchenResolver(t), Now: newClock(t0).Now})
+	put(t, p, lines("old", 0, 500)...)
+	next := newStream("lam", func(d *stream.ExtendedS3DestinationConfiguration) { d.Prefix = stream.String("raw/") })
+	next.VersionID = 2
+	if err := p.Update(next); err != nil {
+		t.Fatal(err)
+	}
+	put(t, p, lines("new", 0, 500)...)
+	p.Flush()
+	waitFor(t, "everything stored", func() bool { return p.Stats().DeliveredRecords == 1000 })
+	var oldLines, newLines int
+	for _, o := range objects(t, local) {
+		for _, l := range strings.SplitAfter(string(o.Body), "\n") {
+			switch {
+			case l == "", l == "\n" && strings.HasPrefix(o.Key, "data/"): // the old stream's AppendDelimiterToRecord
+			case strings.HasPrefix(o.Key, "data/") && strings.HasPrefix(l, "T:old-"):
+				oldLines++
+			case strings.HasPrefix(o.Key, "raw/") && strings.HasPrefix(l, "new-"):
+				newLines++
+			default:
+				t.Fatalf("object %s holds %q", o.Key, l)
+			}
+		}
+	}
+	if oldLines != 500 || newLines != 500 {
+		t.Fatalf("%d transformed lines under data/, %d raw under raw/; want 500 each", oldLines, newLines)
+	}
+}

@@ -33,7 +33,11 @@ type settings struct {
 	lambdas    []lambdaStep
 	converter  Converter // nil when format conversion is off
 	kmsKeyID   string
-	hints      buffer.Hints
+	hints      buffer.Hints // the destination's BufferingHints
+	// procHints are the processor buffer's: the first Lambda processor's
+	// BufferSizeInMBs and BufferIntervalInSeconds (the destination's
+	// hints when there is no Lambda processor).
+	procHints buffer.Hints
 }
 
 // compile turns a stored stream into delivery settings, resolving its
@@ -109,6 +113,10 @@ func compile(ctx context.Context, s *stream.Stream, tr Transforms, cv Converters
 	st.lambdas, st.delimiter, err = compileProcessors(ctx, &d, tr)
 	if err != nil {
 		return nil, fmt.Errorf("stream %s: ProcessingConfiguration.%w", s.Name, err)
+	}
+	st.procHints = st.hints
+	if len(st.lambdas) > 0 {
+		st.procHints = buffer.Hints{SizeBytes: st.lambdas[0].maxBytes, Interval: st.lambdas[0].interval}
 	}
 	return st, nil
 }

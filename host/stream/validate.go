@@ -398,7 +398,9 @@ func LambdaFunctions(d *ExtendedS3DestinationConfiguration) []string {
 
 // ValidateLambdaParameters checks a Lambda processor's parameters (without
 // resolving the function): LambdaArn present and well formed,
-// NumberOfRetries 0–300, BufferSizeInMBs 0.2–3, BufferIntervalInSeconds 60–900.
+// NumberOfRetries 0–300, BufferSizeInMBs 0.2–3, BufferIntervalInSeconds
+// 0–900 (the Firehose developer guide, "Transform source data": the Lambda
+// buffering interval hint "ranges between 0 and 900 seconds").
 func ValidateLambdaParameters(params map[string]string) error {
 	arn, ok := params["LambdaArn"]
 	if !ok {
@@ -421,8 +423,8 @@ func ValidateLambdaParameters(params map[string]string) error {
 	}
 	if v, ok := params["BufferIntervalInSeconds"]; ok {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 60 || n > 900 {
-			return fmt.Errorf("BufferIntervalInSeconds %q must be a whole number from 60 to 900", v)
+		if err != nil || n < 0 || n > 900 {
+			return fmt.Errorf("BufferIntervalInSeconds %q must be a whole number from 0 to 900", v)
 		}
 	}
 	return nil
