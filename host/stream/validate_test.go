@@ -277,3 +277,39 @@ func FuzzCreateInput(f *testing.F) {
 		}
 	})
 }
+
+func TestValidateLambdaParameters(t *testing.T) {
+	const arn = "arn:aws:lambda:us-east-1:000000000000:function:f"
+	tests := []struct {
+		name   string
+		params map[string]string
+		expMsg string // "" = valid
+	}{
+		{"arn only", map[string]string{"LambdaArn": arn}, ""},
+		{"no arn", map[string]string{"NumberOfRetries": "1"}, "needs the LambdaArn parameter"},
+		{"not a function arn", map[string]string{"LambdaArn": "arn:aws:s3:::b"}, "is not a Lambda function ARN"},
+		{"retries in range", map[string]string{"LambdaArn": arn, "NumberOfRetries": "300"}, ""},
+		{"retries too many", map[string]string{"LambdaArn": arn, "NumberOfRetries": "301"}, "NumberOfRetries"},
+		{"size smallest", map[string]string{"LambdaArn": arn, "BufferSizeInMBs": "0.2"}, ""},
+		{"size too large", map[string]string{"LambdaArn": arn, "BufferSizeInMBs": "3.5"}, "BufferSizeInMBs"},
+		{"interval zero", map[string]string{"LambdaArn": arn, "BufferIntervalInSeconds": "0"}, ""},
+		{"interval largest", map[string]string{"LambdaArn": arn, "BufferIntervalInSeconds": "900"}, ""},
+		{"interval too long", map[string]string{"LambdaArn": arn, "BufferIntervalInSeconds": "901"}, "from 0 to 900"},
+		{"interval negative", map[string]string{"LambdaArn": arn, "BufferIntervalInSeconds": "-1"}, "from 0 to 900"},
+		{"interval not a number", map[string]string{"LambdaArn": arn, "BufferIntervalInSeconds": "1m"}, "from 0 to 900"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := ValidateLambdaParameters(tc.params)
+			if tc.expMsg == "" {
+				if err != nil {
+					t.Fatalf("err = %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.expMsg) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.expMsg)
+			}
+		})
+	}
+}
