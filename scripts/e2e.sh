@@ -231,7 +231,39 @@ else
 fi
 stop_wasmhose
 
-# ---- 4. signed requests and access policies with the CLI ---------------------
+# ---- 4. a Lambda processor running a built-in plugin, through the CLI --------
+start_wasmhose "$WORK/data-lambda"
+LAMBDA='{"Type":"Lambda","Parameters":[{"ParameterName":"LambdaArn","ParameterValue":"arn:aws:lambda:us-east-1:000000000000:function:apachelog-to-json"},{"ParameterName":"BufferIntervalInSeconds","ParameterValue":"0"},{"ParameterName":"NumberOfRetries","ParameterValue":"1"}]}'
+"${FH[@]}" create-delivery-stream --delivery-stream-name e2e-apache \
+  --extended-s3-destination-configuration '{"RoleARN":"arn:aws:iam::000000000000:role/firehose","BucketARN":"arn:aws:s3:::logs","Prefix":"json/","ErrorOutputPrefix":"errors/!{firehose:error-output-type}/","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":1},"ProcessingConfiguration":{"Enabled":true,"Processors":['"$LAMBDA"',{"Type":"AppendDelimiterToRecord"}]}}' >/dev/null \
+  && wait_active e2e-apache && ok "stream with a Lambda processor naming apachelog-to-json" || bad "stream with a Lambda processor"
+"${FH[@]}" create-delivery-stream --delivery-stream-name e2e-nofn \
+  --extended-s3-destination-configuration '{"RoleARN":"arn:aws:iam::000000000000:role/firehose","BucketARN":"arn:aws:s3:::logs","ProcessingConfiguration":{"Enabled":true,"Processors":[{"Type":"Lambda","Parameters":[{"ParameterName":"LambdaArn","ParameterValue":"arn:aws:lambda:us-east-1:000000000000:function:no-such-plugin"}]}]}}' 2>"$WORK/err.txt" >/dev/null || true
+grep -q InvalidArgumentException "$WORK/err.txt" && grep -q no-such-plugin "$WORK/err.txt" && ok "an unknown plugin: InvalidArgumentException" || bad "unknown plugin: $(cat "$WORK/err.txt")"
+"${FH[@]}" create-delivery-stream --delivery-stream-name e2e-badwait \
+  --extended-s3-destination-configuration '{"RoleARN":"arn:aws:iam::000000000000:role/firehose","BucketARN":"arn:aws:s3:::logs","ProcessingConfiguration":{"Enabled":true,"Processors":[{"Type":"Lambda","Parameters":[{"ParameterName":"LambdaArn","ParameterValue":"arn:aws:lambda:us-east-1:000000000000:function:apachelog-to-json"},{"ParameterName":"BufferIntervalInSeconds","ParameterValue":"901"}]}]}}' 2>"$WORK/err.txt" >/dev/null || true
+grep -q InvalidArgumentException "$WORK/err.txt" && grep -q "from 0 to 900" "$WORK/err.txt" && ok "BufferIntervalInSeconds 901: InvalidArgumentException" || bad "BufferIntervalInSeconds 901: $(cat "$WORK/err.txt")"
+printf '[{"Data":"%s"},' "$(printf '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326' | base64 -w0)" > "$WORK/apache.json"
+printf '{"Data":"%s"},' "$(printf 'not an access log line' | base64 -w0)" >> "$WORK/apache.json"
+printf '{"Data":"%s"}]' "$(printf '66.249.66.1 - - [04/Mar/2024:08:15:42 +0000] "GET /robots.txt HTTP/1.1" 404 68 "-" "curl/8.5.0"' | base64 -w0)" >> "$WORK/apache.json"
+out=$("${FH[@]}" put-record-batch --delivery-stream-name e2e-apache --records "file://$WORK/apache.json" --output json)
+echo "$out" | grep -q '"FailedPutCount": 0' && ok "put-record-batch of Apache log lines" || bad "put-record-batch apache: $out"
+jf="" ; pf=""
+for _ in $(seq 1 200); do
+  jf=$(find "$WORK/data-lambda/s3/logs/json" -type f ! -name '.*' 2>/dev/null | head -1 || true)
+  pf=$(find "$WORK/data-lambda/s3/logs/errors/processing-failed" -type f ! -name '.*' 2>/dev/null | head -1 || true)
+  [ -n "$jf" ] && [ -n "$pf" ] && break
+  sleep 0.05
+done
+[ -n "$jf" ] && grep -q '^{"host":"127.0.0.1","ident":"-","authuser":"frank","request":"GET /apache_pb.gif HTTP/1.0","response":200,"bytes":2326,' "$jf" \
+  && grep -q '"host":"66.249.66.1".*"response":404.*"agent":"curl/8.5.0"' "$jf" && [ "$(wc -l < "$jf")" -eq 2 ] \
+  && ok "the lines stored as JSON objects, one a line (${jf#$WORK/data-lambda/s3/logs/})" || bad "JSON object: $(cat "$jf" 2>/dev/null)"
+[ -n "$pf" ] && grep -q '"errorCode":"Lambda.ProcessingFailedStatus"' "$pf" && grep -q "\"rawData\":\"$(printf 'not an access log line' | base64 -w0)\"" "$pf" \
+  && grep -q '"lambdaARN":"arn:aws:lambda:us-east-1:000000000000:function:apachelog-to-json"' "$pf" \
+  && ok "the bad line under processing-failed with Firehose's error record" || bad "processing-failed: $(cat "$pf" 2>/dev/null)"
+stop_wasmhose
+
+# ---- 5. signed requests and access policies with the CLI ---------------------
 cat > "$WORK/auth.yaml" <<'YAML'
 auth:
   mode: sigv4
