@@ -1,9 +1,11 @@
 package interrupt
 
 import (
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -337,4 +339,41 @@ func verifyBody(code []byte, firstNew uint32) error {
 		}
 	}
 	return nil
+}
+
+// FuzzEveryCycleIsChecked rewrites fuzzed function bodies (after one i32
+// local, in a module with a memory) and checks that no cycle of what the
+// rewriter returns avoids the checks: it explores dispatch-like shapes the
+// fixtures do not have. Bodies need not type-check; only their control
+// flow matters here.
+func FuzzEveryCycleIsChecked(f *testing.F) {
+	for _, body := range [][]byte{
+		{0x03, 0x40, 0x0C, 0x00, 0x0B, 0x0B},
+		{0x03, 0x40, 0x02, 0x40, 0x20, 0x00, 0x0E, 0x01, 0x00, 0x02, 0x0B, 0x41, 0x00, 0x21, 0x00, 0x0C, 0x00, 0x0B, 0x0B},
+		{0x03, 0x40, 0x02, 0x40, 0x02, 0x40, 0x20, 0x00, 0x0E, 0x02, 0x00, 0x01, 0x03, 0x0B,
+			0x41, 0x01, 0x21, 0x00, 0x0C, 0x01, 0x0B, 0x41, 0x00, 0x21, 0x00, 0x0C, 0x00, 0x0B, 0x0B},
+	} {
+		f.Add(body)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		code := append([]byte{0x01, 0x01, 0x7F}, body...)
+		mod := []byte("\x00asm\x01\x00\x00\x00")
+		mod = append(mod, 1, 4, 1, 0x60, 0, 0) // type () -> ()
+		mod = append(mod, 3, 2, 1, 0)          // one function of type 0
+		mod = append(mod, 5, 3, 1, 0, 1)       // a memory of one page
+		sec := binary.AppendUvarint([]byte{1}, uint64(len(code)))
+		sec = append(sec, code...)
+		mod = append(binary.AppendUvarint(append(mod, 10), uint64(len(sec))), sec...)
+		out, st, err := Inject(mod)
+		if err != nil {
+			return
+		}
+		bodies, err := codeBodies(out)
+		if err != nil || len(bodies) != 1 {
+			t.Fatalf("rewritten module: %d bodies, %v", len(bodies), err)
+		}
+		if err := verifyBody(bodies[0], st.Global); err != nil && strings.Contains(err.Error(), "unchecked cycle") {
+			t.Fatal(err)
+		}
+	})
 }
