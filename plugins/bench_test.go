@@ -108,24 +108,31 @@ func BenchmarkApachelogToJSON(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.Run("engine=native", func(b *testing.B) { benchBatch(b, nativeTransform(bp), recs) })
-	p, _ := plugins.Catalogue().Get(blueprint.ApachelogToJSON)
-	dir := filepath.Join(os.TempDir(), "wasmhose-plugins-test-cache")
 	for _, mode := range []wasmrt.StopMode{wasmrt.StopNone, wasmrt.StopInterrupt, wasmrt.StopCloseOnContextDone} {
 		b.Run("engine=wasm/stop="+mode.String(), func(b *testing.B) {
-			ctx := context.Background()
-			r, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(1).WithStopMode(mode).WithCompilationCacheDir(dir))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { r.Close(ctx) })
-			wp, err := r.Load(ctx, p.Name, p.Wasm, p.Config)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { wp.Close(ctx) })
-			benchBatch(b, wp, recs)
+			benchBatch(b, loadApachelog(b, mode), recs)
 		})
 	}
+}
+
+// loadApachelog loads apachelog-to-json in a runtime of its own (one
+// worker, the given stopping mechanism), both closed when b ends.
+func loadApachelog(b *testing.B, mode wasmrt.StopMode) *wasmrt.Plugin {
+	b.Helper()
+	ctx := context.Background()
+	p, _ := plugins.Catalogue().Get(blueprint.ApachelogToJSON)
+	dir := filepath.Join(os.TempDir(), "wasmhose-plugins-test-cache")
+	r, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(1).WithStopMode(mode).WithCompilationCacheDir(dir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { r.Close(ctx) })
+	wp, err := r.Load(ctx, p.Name, p.Wasm, p.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { wp.Close(ctx) })
+	return wp
 }
 
 // syslogLines returns about size bytes of RFC 3164 syslog lines.
@@ -220,23 +227,12 @@ func BenchmarkStopCost(b *testing.B) {
 	const stopLoads = 8
 	ctx := context.Background()
 	recs := combinedLines(1 << 20)
-	p, _ := plugins.Catalogue().Get(blueprint.ApachelogToJSON)
-	dir := filepath.Join(os.TempDir(), "wasmhose-plugins-test-cache")
 	var sides [2][]wasmrt.Transformer
 	for s, mode := range []wasmrt.StopMode{wasmrt.StopNone, wasmrt.StopInterrupt} {
 		for range stopLoads {
 			// A runtime per load: each maps its own copy of the compiled
 			// code, so code placement varies from load to load too.
-			r, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(1).WithStopMode(mode).WithCompilationCacheDir(dir))
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { r.Close(ctx) })
-			wp, err := r.Load(ctx, p.Name, p.Wasm, p.Config)
-			if err != nil {
-				b.Fatal(err)
-			}
-			b.Cleanup(func() { wp.Close(ctx) })
+			wp := loadApachelog(b, mode)
 			if _, err := wp.Transform(ctx, recs); err != nil { // warm up
 				b.Fatal(err)
 			}

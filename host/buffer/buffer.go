@@ -149,11 +149,16 @@ func (b *Buffer) Add(recs []Record) {
 			full = b.takeLocked()
 		}
 		b.mu.Unlock()
-		if prev != nil {
-			b.flush(prev)
-		}
-		if full != nil {
-			b.flush(full)
+		b.hand(prev, full)
+	}
+}
+
+// hand passes the batches that are not nil to flush, in order; b.mu must
+// not be held.
+func (b *Buffer) hand(batches ...*Batch) {
+	for _, c := range batches {
+		if c != nil {
+			b.flush(c)
 		}
 	}
 }
@@ -196,12 +201,7 @@ func (b *Buffer) AddGroup(g Group) {
 		full = b.takeLocked()
 	}
 	b.mu.Unlock()
-	if prev != nil {
-		b.flush(prev)
-	}
-	if full != nil {
-		b.flush(full)
-	}
+	b.hand(prev, full)
 }
 
 // open starts a batch and its interval timer; b.mu must be held.

@@ -638,13 +638,9 @@ func (p *Pipeline) processWork() {
 	}
 }
 
-// processBatch runs a processor batch through the Lambda processors and
-// adds the result to the destination buffer as one group. If the pipeline
-// stops meanwhile, the batch stays in the log. A batch buffered before an
-// UpdateDestination removed the processors passes through unchanged.
-func (p *Pipeline) processBatch(st *settings, b *buffer.Batch) {
+// stopContext returns a context that is cancelled when deliveries stop.
+func (p *Pipeline) stopContext() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
 	go func() {
 		select {
 		case <-p.stop:
@@ -652,6 +648,16 @@ func (p *Pipeline) processBatch(st *settings, b *buffer.Batch) {
 		case <-ctx.Done():
 		}
 	}()
+	return ctx, cancel
+}
+
+// processBatch runs a processor batch through the Lambda processors and
+// adds the result to the destination buffer as one group. If the pipeline
+// stops meanwhile, the batch stays in the log. A batch buffered before an
+// UpdateDestination removed the processors passes through unchanged.
+func (p *Pipeline) processBatch(st *settings, b *buffer.Batch) {
+	ctx, cancel := p.stopContext()
+	defer cancel()
 	pr := processed{records: b.Records}
 	if len(st.lambdas) > 0 {
 		var err error
@@ -667,15 +673,8 @@ func (p *Pipeline) processBatch(st *settings, b *buffer.Batch) {
 // succeeds or the pipeline stops, then acknowledges the batch's records in
 // the log. Processing-failed records go to the error output first.
 func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := p.stopContext()
 	defer cancel()
-	go func() {
-		select {
-		case <-p.stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
 	objs, records, bytes, err := p.buildRetrying(ctx, st, b)
 	if err != nil {
 		if ctx.Err() == nil {
