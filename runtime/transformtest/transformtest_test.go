@@ -3,8 +3,10 @@ package transformtest_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	wasmrt "github.com/wasmhose/wasmhose/runtime"
@@ -40,6 +42,43 @@ func TestGoIdentity(t *testing.T) {
 // Go-shaped.
 func TestWATIdentity(t *testing.T) {
 	transformtest.Run(t, loadFixture(t, "wat/identity.wasm", ""), transformtest.Options{Identity: true})
+}
+
+// TestWATClassify runs the second hand-written guest, which uses the rest
+// of the ABI: the configuration, the three statuses, error text and
+// partition keys.
+func TestWATClassify(t *testing.T) {
+	transformtest.Run(t, loadFixture(t, "wat/classify.wasm", "pre:"), transformtest.Options{
+		Cases: []transformtest.Case{{
+			Name:    "statuses and keys",
+			Records: []wasmrt.Record{{Data: []byte("hello")}, {Data: []byte("# a comment")}, {Data: nil}, {Data: []byte{0xC3, 0xA9}}},
+			Results: []wasmrt.Result{
+				{Status: wasmrt.StatusOk, Data: []byte("pre:hello"), PartitionKeys: []wasmrt.PartitionKey{{Name: "first", Value: "68"}}},
+				{Status: wasmrt.StatusDropped},
+				{Status: wasmrt.StatusProcessingFailed, Error: "empty record"},
+				{Status: wasmrt.StatusOk, Data: []byte("pre:\xC3\xA9"), PartitionKeys: []wasmrt.PartitionKey{{Name: "first", Value: "c3"}}},
+			},
+		}},
+	})
+}
+
+// TestWATClassifyRejectsItsConfig: a configuration the guest refuses makes
+// the load fail with the guest's text.
+func TestWATClassifyRejectsItsConfig(t *testing.T) {
+	ctx := context.Background()
+	r, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close(ctx) })
+	wasm, err := os.ReadFile(filepath.Join("..", "testdata", "wat", "classify.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = r.Load(ctx, "classify", wasm, bytes.Repeat([]byte("x"), 257))
+	if !errors.Is(err, wasmrt.ErrInit) || !strings.Contains(err.Error(), "config longer than 256 bytes") {
+		t.Fatalf("Load = %v, want ErrInit with the guest's text", err)
+	}
 }
 
 func TestNativeIdentity(t *testing.T) {
