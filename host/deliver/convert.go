@@ -189,6 +189,50 @@ func (p *Pipeline) convert(ctx context.Context, st *settings, recs []buffer.Reco
 	return objs, res.Rows, bytes, nil
 }
 
+// unconverted says why a batch is sent to the error output unconverted:
+// its conversion kept failing (cause) for longer than the retention period.
+type unconverted struct {
+	cause    *RetryableError
+	attempts int
+}
+
+// unconvertedObject makes the format-conversion-failed object of records
+// that could not be converted within the retention period, each with the
+// last error, and says so in the error log.
+func (p *Pipeline) unconvertedObject(st *settings, recs []buffer.Record, unc *unconverted) (object, error) {
+	ended := p.opts.Now()
+	msg := fmt.Sprintf("not converted within the retention period of %s: %v", p.opts.Retention, unc.cause)
+	docs := make([][]byte, len(recs))
+	oldest := recs[0].Arrival
+	var n int64
+	for i, r := range recs {
+		if r.Arrival.Before(oldest) {
+			oldest = r.Arrival
+		}
+		d, err := json.Marshal(conversionFailedDoc{
+			AttemptsMade: unc.attempts, ArrivalTimestamp: r.Arrival.UnixMilli(), LastErrorCode: unc.cause.Code, LastErrorMessage: msg,
+			AttemptEndingTimestamp: ended.UnixMilli(), RawData: r.Data, SequenceNumber: fmt.Sprint(r.Seq), DataCatalogTable: st.table,
+		})
+		if err != nil {
+			return object{}, fmt.Errorf("error record: %w", err)
+		}
+		docs[i] = d
+		n += int64(len(r.Data))
+	}
+	o, err := p.encode(st, st.errPrefix, prefix.Env{Time: oldest, Location: st.loc, ErrorOutputType: errorTypeConversion}, oldest, docs, []byte("\n"))
+	if err != nil {
+		return object{}, err
+	}
+	o.errorOutput = true
+	o.records = len(docs)
+	o.conv = convCounts{failedRecords: int64(len(docs)), failedBytes: n}
+	p.reportError(st, ErrorEvent{Time: ended, ErrorCode: unc.cause.Code, Attempt: unc.attempts,
+		Message: fmt.Sprintf("%d records sent unconverted to the %s error output: %s", len(docs), errorTypeConversion, msg)})
+	p.opts.Logger.Error("records sent unconverted to the error output after the retention period", "stream", st.name,
+		"errorCode", unc.cause.Code, "records", len(docs), "retention", p.opts.Retention.String(), "attempts", unc.attempts, "err", unc.cause)
+	return o, nil
+}
+
 // convCounts are an object's share of the conversion counters, added once
 // the object is stored and its records acknowledged.
 type convCounts struct {

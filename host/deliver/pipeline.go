@@ -736,15 +736,23 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 // exponential backoff while the failure is a *RetryableError (a table that
 // cannot be read): the records wait in the log meanwhile, as for a store
 // outage. Other errors, and the pipeline stopping, end it.
+//
+// A batch still failing so when its oldest record has outlived the
+// retention period is built once more with its records sent, unconverted,
+// to the format-conversion-failed error output (the only retryable build
+// failure is conversion's): the log is released and nothing is discarded.
 func (p *Pipeline) buildRetrying(ctx context.Context, st *settings, b *buffer.Batch) (objs []object, records, bytes int, err error) {
 	bo := backoff{next: p.opts.RetryBase, max: p.opts.RetryMax}
 	for attempt := 1; ; attempt++ {
-		objs, records, bytes, err = p.build(ctx, st, b)
+		objs, records, bytes, err = p.build(ctx, st, b, nil)
 		var re *RetryableError
 		if err == nil || !errors.As(err, &re) || ctx.Err() != nil {
 			return objs, records, bytes, err
 		}
 		p.reportError(st, ErrorEvent{Time: p.opts.Now(), ErrorCode: re.Code, Message: err.Error(), Attempt: attempt})
+		if now := p.opts.Now(); p.opts.Retention > 0 && !b.Oldest.IsZero() && now.Sub(b.Oldest) > p.opts.Retention {
+			return p.build(ctx, st, b, &unconverted{cause: re, attempts: attempt})
+		}
 		p.opts.Logger.Warn("building the object failed; retrying", "stream", st.name, "errorCode", re.Code, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
@@ -838,7 +846,10 @@ type object struct {
 // every record was dropped or failed) and, when records failed processing,
 // a processing-failed object under the error prefix. It returns the number
 // of records and bytes the data object holds.
-func (p *Pipeline) build(ctx context.Context, st *settings, b *buffer.Batch) (objs []object, records, bytes int, err error) {
+//
+// With unc set, the records are not converted: they go to the
+// format-conversion-failed error output (see buildRetrying).
+func (p *Pipeline) build(ctx context.Context, st *settings, b *buffer.Batch, unc *unconverted) (objs []object, records, bytes int, err error) {
 	recs := b.Records
 	var failures []processingFailure
 	if len(b.Values) > 0 { // processed already (processBatch)
@@ -872,6 +883,13 @@ func (p *Pipeline) build(ctx context.Context, st *settings, b *buffer.Batch) (ob
 		o.errorOutput = true
 		o.records = len(docs)
 		objs = append(objs, o)
+	}
+	if st.converter != nil && len(recs) > 0 && unc != nil {
+		o, err := p.unconvertedObject(st, recs, unc)
+		if err != nil {
+			return nil, 0, 0, err
+		}
+		return append(objs, o), 0, 0, nil
 	}
 	if st.converter != nil && len(recs) > 0 {
 		convObjs, rows, n, err := p.convert(ctx, st, recs)

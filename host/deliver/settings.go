@@ -31,7 +31,8 @@ type settings struct {
 	ext        string
 	delimiter  []byte // appended after every record; nil = none
 	lambdas    []lambdaStep
-	converter  Converter // nil when format conversion is off
+	converter  Converter    // nil when format conversion is off
+	table      CatalogTable // the conversion's table, as configured (for error records)
 	kmsKeyID   string
 	hints      buffer.Hints // the destination's BufferingHints
 	// procHints are the processor buffer's: the first Lambda processor's
@@ -74,6 +75,7 @@ func compile(ctx context.Context, s *stream.Stream, tr Transforms, cv Converters
 	}
 	ext := format.Extension()
 	var converter Converter
+	var table CatalogTable
 	if stream.ConversionEnabled(&d) {
 		if cv == nil {
 			return nil, fmt.Errorf("stream %s: DataFormatConversionConfiguration: format conversion is not configured in this service", s.Name)
@@ -82,6 +84,11 @@ func compile(ctx context.Context, s *stream.Stream, tr Transforms, cv Converters
 			return nil, fmt.Errorf("stream %s: DataFormatConversionConfiguration: %w", s.Name, err)
 		}
 		ext = converter.Extension()
+		if sc := s.ConversionSchema(); sc != nil {
+			region, catalog := deref(sc.Region), deref(sc.CatalogId)
+			table = CatalogTable{CatalogID: catalog, DatabaseName: deref(sc.DatabaseName), TableName: deref(sc.TableName),
+				Region: region, VersionID: deref(sc.VersionId), CatalogARN: fmt.Sprintf("arn:aws:glue:%s:%s:catalog", region, catalog)}
+		}
 	}
 	if d.FileExtension != nil && *d.FileExtension != "" {
 		ext = *d.FileExtension
@@ -99,6 +106,7 @@ func compile(ctx context.Context, s *stream.Stream, tr Transforms, cv Converters
 		format:     format,
 		ext:        ext,
 		converter:  converter,
+		table:      table,
 		hints: buffer.Hints{
 			SizeBytes: *d.BufferingHints.SizeInMBs << 20,
 			Interval:  time.Duration(*d.BufferingHints.IntervalInSeconds) * time.Second,
@@ -119,6 +127,14 @@ func compile(ctx context.Context, s *stream.Stream, tr Transforms, cv Converters
 		st.procHints = buffer.Hints{SizeBytes: st.lambdas[0].maxBytes, Interval: st.lambdas[0].interval}
 	}
 	return st, nil
+}
+
+// deref returns *s, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // decodeDelimiter reads AppendDelimiterToRecord's Delimiter parameter.
