@@ -17,6 +17,7 @@ import (
 
 	"github.com/wasmhose/wasmhose/converters/hive"
 	"github.com/wasmhose/wasmhose/internal/atomicfile"
+	"github.com/wasmhose/wasmhose/internal/filelock"
 )
 
 // DirName is the registry's folder inside the service's data dir.
@@ -50,9 +51,9 @@ type Options struct {
 //
 // # Notes
 //
-// Writes from two processes on one folder are each atomic but not
-// serialized with each other: while a server runs, change its catalog
-// through the API (aws glue, the SDK) rather than `wasmhose schema`.
+// Writes are serialized across processes too (internal/filelock on
+// <dir>/.lock), so `wasmhose schema` can change the catalog of a running
+// server: two writers never lose each other's versions.
 type Registry struct {
 	dir     string
 	account string
@@ -72,6 +73,21 @@ func Open(dir string, o Options) (*Registry, error) {
 		return nil, fmt.Errorf("schema: open registry: %w", err)
 	}
 	return &Registry{dir: dir, account: o.AccountID, now: o.Now}, nil
+}
+
+// lockWrites takes the registry's write lock, in this process and across
+// processes, and returns its release.
+func (r *Registry) lockWrites() (func(), error) {
+	r.mu.Lock()
+	release, err := filelock.Lock(filepath.Join(r.dir, ".lock"))
+	if err != nil {
+		r.mu.Unlock()
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	return func() {
+		_ = release() // the lock goes with the file descriptor in any case
+		r.mu.Unlock()
+	}, nil
 }
 
 // AccountID returns the default catalog id.
@@ -104,8 +120,11 @@ func (r *Registry) CreateDatabase(catalogID string, in DatabaseInput) error {
 	}
 	catalogID = r.catalog(catalogID)
 	name := strings.ToLower(in.Name)
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	unlock, err := r.lockWrites()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	path := r.databasePath(catalogID, name)
 	if _, err := os.Stat(path); err == nil {
 		return newError(TypeAlreadyExists, "Database already exists.")
@@ -177,8 +196,11 @@ func (r *Registry) CreateTable(catalogID, database string, in TableInput) error 
 	}
 	catalogID, database = r.catalog(catalogID), strings.ToLower(database)
 	name := strings.ToLower(in.Name)
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	unlock, err := r.lockWrites()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := r.readDatabase(catalogID, database); err != nil {
 		return err
 	}
@@ -214,8 +236,11 @@ func (r *Registry) UpdateTable(catalogID, database string, in TableInput, o Upda
 	}
 	catalogID, database = r.catalog(catalogID), strings.ToLower(database)
 	name := strings.ToLower(in.Name)
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	unlock, err := r.lockWrites()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	f, err := r.readTable(catalogID, database, name)
 	if err != nil {
 		return err
@@ -334,8 +359,11 @@ func (r *Registry) TableVersions(catalogID, database, name string) ([]TableVersi
 // versions.
 func (r *Registry) DeleteTable(catalogID, database, name string) error {
 	catalogID, database, name = r.catalog(catalogID), strings.ToLower(database), strings.ToLower(name)
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	unlock, err := r.lockWrites()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := r.readTable(catalogID, database, name); err != nil {
 		return err
 	}

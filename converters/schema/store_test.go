@@ -213,20 +213,37 @@ func TestRegistryErrors(t *testing.T) {
 	}
 }
 
+// TestRegistryConcurrentUpdates: updates through one registry, and through
+// two registries on the same folder (as the server and `wasmhose schema`
+// are: each its own in-process lock, so only the file lock keeps them
+// apart), lose no version.
 func TestRegistryConcurrentUpdates(t *testing.T) {
-	r := openTest(t, t.TempDir())
+	for _, registries := range []int{1, 2} {
+		t.Run(fmt.Sprintf("registries=%d", registries), func(t *testing.T) {
+			dir := t.TempDir()
+			rs := []*Registry{openTest(t, dir)}
+			if registries == 2 {
+				rs = append(rs, openTest(t, dir))
+			}
+			concurrentUpdates(t, rs)
+		})
+	}
+}
+
+func concurrentUpdates(t *testing.T, rs []*Registry) {
+	r := rs[0]
 	mustCreateDB(t, r, "db")
 	if err := r.CreateTable("", "db", clickInput("t")); err != nil {
 		t.Fatal(err)
 	}
-	const writers = 8
+	const writers = 32
 	var wg sync.WaitGroup
 	errs := make(chan error, writers*2)
 	for i := range writers {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			errs <- r.UpdateTable("", "db", clickInput("t", Column{Name: fmt.Sprintf("c%d", i), Type: "int"}), UpdateOptions{})
+			errs <- rs[i%len(rs)].UpdateTable("", "db", clickInput("t", Column{Name: fmt.Sprintf("c%d", i), Type: "int"}), UpdateOptions{})
 		}()
 		go func() {
 			defer wg.Done()

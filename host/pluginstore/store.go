@@ -21,6 +21,7 @@ import (
 
 	"github.com/wasmhose/wasmhose/host/stream"
 	"github.com/wasmhose/wasmhose/internal/atomicfile"
+	"github.com/wasmhose/wasmhose/internal/filelock"
 	"github.com/wasmhose/wasmhose/plugins"
 	wasmrt "github.com/wasmhose/wasmhose/runtime"
 )
@@ -161,7 +162,7 @@ type Store struct {
 	logger   *slog.Logger
 	builtins map[string]Version // by name, computed once at Open
 
-	writeMu sync.Mutex // serialises Install, InstallFrom and Remove
+	writeMu sync.Mutex // serialises Install, InstallFrom and Remove (with the file lock, across processes: lockWrites)
 
 	mu     sync.Mutex
 	closed bool
@@ -222,6 +223,28 @@ func (s *Store) Dir() string { return s.dir }
 // The service and the plugin command both use it, so that a module compiled
 // when it was installed is not compiled again when a stream resolves it.
 func CompilationCacheDir(dir string) string { return filepath.Join(dir, "compiled") }
+
+// lockWrites takes the store's write lock, in this process (writeMu) and
+// across processes (internal/filelock on <dir>/.lock): `wasmhose plugin
+// install` and `remove` may run while a server uses the same data dir, and
+// without it a removal could collect a module another process has written
+// but not yet named in its manifest, or two installs take one version.
+func (s *Store) lockWrites() (func(), error) {
+	s.writeMu.Lock()
+	if err := os.MkdirAll(s.dir, 0o755); err != nil { // a fresh data dir has none yet
+		s.writeMu.Unlock()
+		return nil, err
+	}
+	release, err := filelock.Lock(filepath.Join(s.dir, ".lock"))
+	if err != nil {
+		s.writeMu.Unlock()
+		return nil, err
+	}
+	return func() {
+		_ = release() // the lock goes with the file descriptor in any case
+		s.writeMu.Unlock()
+	}, nil
+}
 
 func (s *Store) modulePath(sha string) string {
 	return filepath.Join(s.dir, "modules", sha+".wasm")
@@ -285,8 +308,11 @@ func (s *Store) install(ctx context.Context, name string, wasm []byte, config js
 		return Function{}, err
 	}
 
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	unlock, err := s.lockWrites()
+	if err != nil {
+		return Function{}, err
+	}
+	defer unlock()
 	m, err := s.readManifest(name)
 	if errors.Is(err, fs.ErrNotExist) {
 		m = manifest{Name: name}
@@ -469,8 +495,11 @@ func (s *Store) remove(name string) error {
 	if err := CheckName(name); err != nil {
 		return err
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
+	unlock, err := s.lockWrites()
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if _, err := os.Stat(s.manifestPath(name)); errors.Is(err, fs.ErrNotExist) {
 		if _, ok := s.builtins[name]; ok {
 			return fmt.Errorf("%w: %s is built in and not installed", ErrBuiltin, name)
@@ -488,7 +517,7 @@ func (s *Store) remove(name string) error {
 }
 
 // collectModules deletes the modules no manifest refers to. The caller
-// holds writeMu.
+// holds the write lock (lockWrites).
 func (s *Store) collectModules() error {
 	fns, err := s.List()
 	if err != nil {

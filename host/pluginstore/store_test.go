@@ -563,6 +563,44 @@ func TestStoreSeesOtherWriters(t *testing.T) {
 	}
 }
 
+// TestStoreWritersInTwoProcessesDoNotCollide: two stores on one data dir
+// (the server and `wasmhose plugin`, each with its own in-process lock)
+// installing concurrently get distinct versions, and none is lost.
+func TestStoreWritersInTwoProcessesDoNotCollide(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	stores := []*pluginstore.Store{open(t, dir, catalogue(t), newRuntime(t)), open(t, dir, catalogue(t), newRuntime(t))}
+	const installs = 12
+	var wg sync.WaitGroup
+	versions := make(chan int, installs)
+	for i := range installs {
+		wg.Go(func() {
+			f, err := stores[i%2].Install(ctx, "f", fixture(t, "wat/identity.wasm"), json.RawMessage(fmt.Sprint(i)), "identity.wasm")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			versions <- f.Versions[len(f.Versions)-1].Version
+		})
+	}
+	wg.Wait()
+	close(versions)
+	seen := map[int]bool{}
+	for v := range versions {
+		if seen[v] {
+			t.Errorf("version %d given twice", v)
+		}
+		seen[v] = true
+	}
+	f, err := stores[0].Get("f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Versions) != installs {
+		t.Fatalf("%d versions kept, want %d", len(f.Versions), installs)
+	}
+}
+
 func TestStoreConcurrent(t *testing.T) {
 	ctx := context.Background()
 	s := open(t, t.TempDir(), catalogue(t), newRuntime(t))
