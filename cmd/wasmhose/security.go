@@ -110,8 +110,12 @@ func setupPublic(ctx context.Context, cfg config.Config, svc public.Putter, plug
 	if len(cfg.Public.Routes) == 0 {
 		return nil, nil
 	}
+	proxies, err := cfg.Public.TrustedProxyNets()
+	if err != nil {
+		return nil, fmt.Errorf("public.trustedProxies: %w", err)
+	}
 	h, err := public.New(ctx, public.Options{Routes: cfg.Public.Routes, Putter: svc, Transforms: plugs,
-		Region: cfg.Region, AccountID: cfg.AccountID, Logger: logger.With("component", "public")})
+		Region: cfg.Region, AccountID: cfg.AccountID, Logger: logger.With("component", "public"), TrustedProxies: proxies})
 	if err != nil {
 		return nil, err
 	}

@@ -415,6 +415,8 @@ func TestValidateSecurity(t *testing.T) {
 		}, "auth.keys[0]: give policy or policyFile, not both"},
 		{"public listener is the API's", func(c *config.Config) { c.Public.Listen = c.Listen; route(func(*config.PublicRoute) {})(c) }, "public.listen"},
 		{"public listener without routes", func(c *config.Config) { c.Public.Listen = "127.0.0.1:8080" }, "public.routes: a public listener needs"},
+		{"trusted proxy not an address", func(c *config.Config) { c.Public.TrustedProxies = []string{"10.0.0.0/8", "proxy.example"} }, "public.trustedProxies: \"proxy.example\" is neither"},
+		{"trusted proxy bad range", func(c *config.Config) { c.Public.TrustedProxies = []string{"10.0.0.0/33"} }, "public.trustedProxies: \"10.0.0.0/33\""},
 		{"relative path", route(func(r *config.PublicRoute) { r.Path = "v1" }), "public.routes[0].path"},
 		{"root path", route(func(r *config.PublicRoute) { r.Path = "/" }), "public.routes[0].path"},
 		{"wildcard path", route(func(r *config.PublicRoute) { r.Path = "/v1/*" }), "public.routes[0].path"},

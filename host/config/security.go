@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -34,6 +35,38 @@ type Public struct {
 	Listen string `yaml:"listen"`
 	// Routes are the public routes.
 	Routes []PublicRoute `yaml:"routes"`
+	// TrustedProxies are the addresses (CIDR ranges or single IPs) of the
+	// reverse proxies in front of the public endpoint. A request from one
+	// of them is attributed, for the rate limits, to the client its
+	// X-Forwarded-For header names: the rightmost address that is not a
+	// trusted proxy. Empty: every request is its TCP peer's, and the header
+	// is ignored (a client could write anything in it).
+	TrustedProxies []string `yaml:"trustedProxies"`
+}
+
+// TrustedProxyNets parses TrustedProxies (validated by Validate).
+func (p Public) TrustedProxyNets() ([]*net.IPNet, error) {
+	out := make([]*net.IPNet, 0, len(p.TrustedProxies))
+	for _, s := range p.TrustedProxies {
+		if !strings.Contains(s, "/") {
+			ip := net.ParseIP(s)
+			if ip == nil {
+				return nil, fmt.Errorf("%q is neither a CIDR range nor an IP address", s)
+			}
+			bits := 128
+			if ip.To4() != nil {
+				ip, bits = ip.To4(), 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a CIDR range nor an IP address", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // PublicRoute is one public POST route into a delivery stream.
@@ -219,6 +252,9 @@ func (c *Config) validateSecurity() []error {
 	}
 	if p.Listen != "" && len(p.Routes) == 0 {
 		errs = append(errs, errors.New("public.routes: a public listener needs at least one route"))
+	}
+	if _, err := p.TrustedProxyNets(); err != nil {
+		errs = append(errs, fmt.Errorf("public.trustedProxies: %w", err))
 	}
 	seen := map[string]bool{}
 	for i, r := range p.Routes {

@@ -8,11 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/wasmhose/wasmhose/host/apierror"
 	"github.com/wasmhose/wasmhose/host/config"
@@ -45,6 +48,10 @@ type Options struct {
 	Logger *slog.Logger
 	// Now is the clock of the rate limits (default time.Now).
 	Now func() time.Time
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header
+	// names the client (config.Public.TrustedProxies); none: the TCP peer
+	// is the client.
+	TrustedProxies []*net.IPNet
 }
 
 // Handler serves the public routes. It is safe for concurrent use.
@@ -53,6 +60,7 @@ type Handler struct {
 	putter Putter
 	log    *slog.Logger
 	now    func() time.Time
+	client echo.IPExtractor // the address a request's rate limit is kept under
 }
 
 // New compiles the routes (schemas, templates, plugins) and returns their
@@ -61,7 +69,17 @@ func New(ctx context.Context, o Options) (*Handler, error) {
 	if o.Putter == nil {
 		return nil, errors.New("public: no Putter")
 	}
-	h := &Handler{routes: map[string]*route{}, putter: o.Putter, log: o.Logger, now: o.Now}
+	h := &Handler{routes: map[string]*route{}, putter: o.Putter, log: o.Logger, now: o.Now, client: echo.ExtractIPDirect()}
+	if len(o.TrustedProxies) > 0 {
+		// echo's extractor walks X-Forwarded-For from the right, skipping
+		// trusted addresses; only the configured ranges are trusted (not
+		// echo's default loopback and private ones).
+		trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+		for _, n := range o.TrustedProxies {
+			trust = append(trust, echo.TrustIPRange(n))
+		}
+		h.client = echo.ExtractIPFromXFFHeader(trust...)
+	}
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)
 	}
@@ -135,7 +153,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
-	if ok, wait := rt.limit.allow(clientKey(r.RemoteAddr), now); !ok {
+	if ok, wait := rt.limit.allow(clientKey(h.client(r)), now); !ok {
 		w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
 		writeJSON(w, http.StatusTooManyRequests, &BodyError{Message: "too many requests; slow down"})
 		return

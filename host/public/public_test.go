@@ -388,3 +388,54 @@ func TestClientKey(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustedProxies: behind a configured proxy, the rate limit (burst 3)
+// is kept per client named in X-Forwarded-For; a header from anyone else,
+// or with no proxy configured, is ignored, so a client cannot escape its
+// limit by writing the header itself.
+func TestTrustedProxies(t *testing.T) {
+	route := clicksRoute()
+	route.RateLimit = config.RateLimit{PerSecond: 1, Burst: 1}
+	body := `{"page":"/","ts":1}`
+	proxy := func(remote, xff string) req {
+		return req{body: body, remote: remote, headers: map[string]string{"X-Forwarded-For": xff}}
+	}
+	tests := []struct {
+		name    string
+		trusted []string
+		reqs    []req
+		exp     []int // statuses
+	}{
+		{"two clients through the proxy", []string{"10.0.0.0/8"},
+			[]req{proxy("10.0.0.5:4000", "203.0.113.7"), proxy("10.0.0.5:4001", "203.0.113.8")}, []int{200, 200}},
+		{"one client through the proxy twice", []string{"10.0.0.0/8"},
+			[]req{proxy("10.0.0.5:4000", "203.0.113.7"), proxy("10.0.0.6:4001", "203.0.113.7")}, []int{200, 429}},
+		{"a forged hop before the client is skipped only if trusted", []string{"10.0.0.0/8", "192.0.2.1"},
+			[]req{proxy("10.0.0.5:4000", "198.51.100.1, 203.0.113.7, 192.0.2.1"), proxy("10.0.0.5:4000", "198.51.100.2, 203.0.113.7")}, []int{200, 429}},
+		{"a header from an untrusted peer is ignored", []string{"10.0.0.0/8"},
+			[]req{proxy("198.51.100.9:4000", "203.0.113.7"), proxy("198.51.100.9:4001", "203.0.113.8")}, []int{200, 429}},
+		{"no proxies configured: the header is ignored", nil,
+			[]req{proxy("10.0.0.5:4000", "203.0.113.7"), proxy("10.0.0.5:4001", "203.0.113.8")}, []int{200, 429}},
+		{"IPv6 proxy, single address", []string{"2001:db8::1"},
+			[]req{proxy("[2001:db8::1]:4000", "203.0.113.7"), proxy("[2001:db8::1]:4000", "203.0.113.8")}, []int{200, 200}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nets, err := config.Public{TrustedProxies: tt.trusted}.TrustedProxyNets()
+			if err != nil {
+				t.Fatal(err)
+			}
+			clk := &clock{t: time.Unix(1e9, 0)}
+			h, err := public.New(context.Background(), public.Options{Routes: []config.PublicRoute{route}, Putter: &recorder{}, Now: clk.now,
+				Region: "us-east-1", AccountID: "000000000000", TrustedProxies: nets})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, q := range tt.reqs {
+				if w := q.do(h); w.Code != tt.exp[i] {
+					t.Fatalf("request %d: %d %s, want %d", i, w.Code, w.Body, tt.exp[i])
+				}
+			}
+		})
+	}
+}
