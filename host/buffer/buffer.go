@@ -45,9 +45,9 @@ type Batch struct {
 	// Ranges are the records' sequence numbers, merged into maximal spans;
 	// for groups, the ranges they carry.
 	Ranges []Range
-	// LogBytes is what the batch stands for in the log: Bytes for records
-	// added with Add, plus each group's LogBytes.
-	LogBytes int
+	// Weight is what the batch weighs for its owner's memory accounting:
+	// Bytes for records added with Add, plus each group's Weight.
+	Weight int
 	// Key is the key of the groups in the batch (nil for Add).
 	Key any
 	// Values are the groups' values, one per group, in the order added;
@@ -65,8 +65,10 @@ type Group struct {
 	Records []Record
 	// Ranges are the log's sequence numbers the group stands for.
 	Ranges []Range
-	// LogBytes is the size of those log records.
-	LogBytes int
+	// Weight is what the group weighs for its owner's memory accounting
+	// (the deliver pipeline counts the bytes it holds in memory: the
+	// transformed records and the raw data of failed ones).
+	Weight int
 	// Oldest is the earliest arrival among those log records.
 	Oldest time.Time
 	// Key separates groups that must not share a batch (the settings they
@@ -129,7 +131,7 @@ func (b *Buffer) Add(recs []Record) {
 		for _, r := range recs {
 			c.Records = append(c.Records, r)
 			c.Bytes += len(r.Data)
-			c.LogBytes += len(r.Data)
+			c.Weight += len(r.Data)
 			if r.Arrival.Before(c.Oldest) {
 				c.Oldest = r.Arrival
 			}
@@ -193,7 +195,7 @@ func (b *Buffer) AddGroup(g Group) {
 			c.Ranges = append(c.Ranges, r)
 		}
 	}
-	c.LogBytes += g.LogBytes
+	c.Weight += g.Weight
 	c.Key = g.Key
 	c.Values = append(c.Values, g.Value)
 	var full *Batch

@@ -202,14 +202,14 @@ func BenchmarkAdd(b *testing.B) {
 
 func TestAddGroup(t *testing.T) {
 	t0 := time.Unix(1000, 0)
-	group := func(from uint64, n, size, logBytes int, key any, at time.Time) Group {
+	group := func(from uint64, n, size, weight int, key any, at time.Time) Group {
 		return Group{Records: recs(from, n, size, at), Ranges: []Range{{from, from + uint64(n) + 2}},
-			LogBytes: logBytes, Oldest: at.Add(-time.Second), Key: key, Value: from}
+			Weight: weight, Oldest: at.Add(-time.Second), Key: key, Value: from}
 	}
 	type batch struct {
-		records, bytes, logBytes int
-		ranges                   []Range
-		values                   []any
+		records, bytes, weight int
+		ranges                 []Range
+		values                 []any
 	}
 	tests := []struct {
 		name    string
@@ -238,7 +238,7 @@ func TestAddGroup(t *testing.T) {
 			b.AddGroup(group(1, 2, 100, 10, "k", t0))
 		}, []batch{{3, 30, 30, []Range{{9, 12}}, nil}}, 2},
 		{"an empty group opens a batch", func(b *Buffer) {
-			b.AddGroup(Group{Ranges: []Range{{1, 4}}, LogBytes: 30, Oldest: t0, Key: "k", Value: "failures"})
+			b.AddGroup(Group{Ranges: []Range{{1, 4}}, Weight: 30, Oldest: t0, Key: "k", Value: "failures"})
 			b.Flush()
 		}, []batch{{0, 0, 30, []Range{{1, 4}}, []any{"failures"}}}, 0},
 	}
@@ -252,7 +252,7 @@ func TestAddGroup(t *testing.T) {
 			}
 			for i, e := range tc.exp {
 				g := s.batches[i]
-				got := batch{len(g.Records), g.Bytes, g.LogBytes, g.Ranges, g.Values}
+				got := batch{len(g.Records), g.Bytes, g.Weight, g.Ranges, g.Values}
 				if fmt.Sprint(got) != fmt.Sprint(e) {
 					t.Errorf("batch %d = %+v, want %+v", i, got, e)
 				}
@@ -267,7 +267,7 @@ func TestAddGroup(t *testing.T) {
 func TestEmptyGroupFlushesAtTheInterval(t *testing.T) {
 	s := newSink()
 	b := New(Hints{SizeBytes: 1000, Interval: 20 * time.Millisecond}, s.flush)
-	b.AddGroup(Group{Ranges: []Range{{1, 4}}, LogBytes: 30, Oldest: time.Now(), Key: "k"})
+	b.AddGroup(Group{Ranges: []Range{{1, 4}}, Weight: 30, Oldest: time.Now(), Key: "k"})
 	select {
 	case got := <-s.ch:
 		if len(got.Records) != 0 || len(got.Ranges) != 1 || len(got.Values) != 1 {

@@ -62,9 +62,10 @@ type Options struct {
 	// with DataFormatConversionConfiguration enabled.
 	Converters Converters
 	// MaxPendingBytes bounds the record bytes accepted but not yet stored
-	// (in the buffer, waiting for a worker, or being delivered), and so the
-	// memory they hold; past it Put answers ErrBackpressure. 0 means no
-	// bound.
+	// (in the buffers, waiting for a worker, or being delivered), and so the
+	// memory they hold; once a Lambda processor has transformed a batch,
+	// its transformed records count instead of the raw ones. Past it Put
+	// answers ErrBackpressure. 0 means no bound.
 	MaxPendingBytes int64
 	// LogsDir is where error logs go when a stream enables
 	// CloudWatchLoggingOptions: <LogsDir>/<LogGroupName>/<LogStreamName>.log.
@@ -107,7 +108,7 @@ type Stats struct {
 	ProcessedRecords, ProcessedBytes        int64 // Ok records and bytes (SucceedProcessing.Records/Bytes)
 	DroppedRecords, ProcessingFailedRecords int64 // Dropped results; records sent to the processing-failed output
 	ErrorObjects                            int64 // error-output objects stored
-	PendingBytes, ThrottledRecords          int64 // accepted and not yet stored; refused with ErrBackpressure
+	PendingBytes, ThrottledRecords          int64 // held for records accepted and not yet stored (transformed size once processed); refused with ErrBackpressure
 	ConvertedRecords, ConvertedBytes        int64 // stored as Parquet/ORC rows (SucceedConversion.Records/Bytes)
 	ConversionFailedRecords                 int64 // stored as format-conversion-failed (FailedConversion.Records)
 	ConversionFailedBytes                   int64 // their bytes (FailedConversion.Bytes)
@@ -665,7 +666,18 @@ func (p *Pipeline) processBatch(st *settings, b *buffer.Batch) {
 			return // stopping: the records stay in the log
 		}
 	}
-	p.buf.AddGroup(buffer.Group{Records: pr.records, Ranges: b.Ranges, LogBytes: b.LogBytes,
+	// The memory budget counted the raw batch; from now on the pipeline
+	// holds the transformed records and the failures' raw data instead,
+	// which a plugin that inflates records makes larger.
+	weight := 0
+	for _, r := range pr.records {
+		weight += len(r.Data)
+	}
+	for _, f := range pr.failures {
+		weight += len(f.raw)
+	}
+	p.addPending(int64(weight - b.Weight))
+	p.buf.AddGroup(buffer.Group{Records: pr.records, Ranges: b.Ranges, Weight: weight,
 		Oldest: b.Oldest, Key: st, Value: pr.failures})
 }
 
@@ -720,7 +732,7 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 	// Counters move after the acknowledgement, together, so a reader that
 	// sees an object counted also sees its records counted and acked.
 	p.errorObjects.Add(errObjs)
-	p.addPending(-int64(b.LogBytes))
+	p.addPending(-int64(b.Weight))
 	p.deliveredRecords.Add(int64(stored))
 	p.deliveredBytes.Add(int64(bytes))
 	p.deliveredObjects.Add(dataObjs)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -54,6 +55,8 @@ func (r *kitchenResolver) Resolve(ctx context.Context, arn string) (wasmrt.Trans
 	if wat, ok := strings.CutPrefix(name, "wat-"); ok {
 		// The runtime's hand-written hostile fixtures, e.g. wat-badcount.
 		path, config = filepath.Join("..", "..", "runtime", "testdata", "wat", wat+".wasm"), nil
+	} else if name == "kitchen-big" {
+		config = []byte(`{"prefix":"` + strings.Repeat("x", 1000) + `"}`) // inflates every record by 1000 bytes
 	} else if name != "kitchen" {
 		return nil, errors.New("no such plugin")
 	}
@@ -362,4 +365,39 @@ func TestUpdateWhileProcessing(t *testing.T) {
 	if oldLines != 500 || newLines != 500 {
 		t.Fatalf("%d transformed lines under data/, %d raw under raw/; want 500 each", oldLines, newLines)
 	}
+}
+
+// TestBudgetCountsTransformedBytes: once a batch is transformed, the memory
+// budget counts what the pipeline now holds, the transformed records (here
+// each 1000 bytes longer), not the raw batch; Put is throttled on it, and
+// it all comes back when the object is stored.
+func TestBudgetCountsTransformedBytes(t *testing.T) {
+	local := newLocal(t)
+	s := newStream("big", func(d *stream.ExtendedS3DestinationConfiguration) {
+		d.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{
+			{Type: "Lambda", Parameters: []stream.ProcessorParameter{
+				{ParameterName: "LambdaArn", ParameterValue: "arn:aws:lambda:us-east-1:000000000000:function:kitchen-big"},
+				{ParameterName: "BufferIntervalInSeconds", ParameterValue: "0"}}},
+		}}
+	})
+	p := open(t, s, deliver.Options{LogDir: t.TempDir(), Store: local, Transforms: newKitchenResolver(t), Now: newClock(t0).Now,
+		MaxPendingBytes: 50_000})
+	recs := make([][]byte, 100)
+	for i := range recs {
+		recs[i] = []byte(fmt.Sprintf("record-%03d", i)) // 10 bytes
+	}
+	put(t, p, recs...)
+	waitFor(t, "the batch transformed", func() bool { return p.Stats().ProcessedRecords == 100 })
+	if st := p.Stats(); st.PendingBytes != 100*1010 {
+		t.Fatalf("pending %d bytes, want the transformed %d", st.PendingBytes, 100*1010)
+	}
+	if _, err := p.Put(context.Background(), [][]byte{[]byte("one more")}); !errors.Is(err, deliver.ErrBackpressure) {
+		t.Fatalf("Put over the budget = %v, want ErrBackpressure", err)
+	}
+	p.Flush()
+	waitFor(t, "the object stored", func() bool { return p.Stats().DeliveredRecords == 100 })
+	if st := p.Stats(); st.PendingBytes != 0 || st.DeliveredBytes != 100*1010 {
+		t.Fatalf("after delivery: %+v", st)
+	}
+	put(t, p, []byte("one more"))
 }
