@@ -139,26 +139,46 @@ func TestStoreFaults(t *testing.T) {
 // records keep arriving; they wait in the log; when the outage ends,
 // everything acknowledged is stored, once.
 func TestOutageThenRecovery(t *testing.T) {
-	local := newLocal(t)
-	plan := fault.NewPlan()
-	down := plan.Add(fault.Rule{Op: fault.OpPut, Err: fault.SlowDown()})
-	p := open(t, newStream("outage", nil), deliver.Options{LogDir: t.TempDir(), Store: fault.NewStore(local, plan), Workers: 2})
-	for i := range 10 {
-		put(t, p, lines("o", i*10, 10)...)
-		p.Flush()
+	tests := []struct {
+		name   string
+		stream *stream.Stream
+		opts   func(*deliver.Options)
+		prefix string // what the stream puts before each record
+	}{
+		{"plain", newStream("outage", nil), nil, ""},
+		// Transformed batches wait in the destination buffer and in the
+		// store's retries; the log is released only when they are stored.
+		{"with a plugin", lambdaStream("outage", stream.ProcessorParameter{ParameterName: "BufferIntervalInSeconds", ParameterValue: "0"}),
+			func(o *deliver.Options) { o.Transforms = newKitchenResolver(t) }, "T:"},
 	}
-	waitFor(t, "several failed attempts", func() bool { return plan.Injected(fault.OpPut) >= 10 })
-	if st := p.Stats(); st.DeliveredRecords != 0 || st.Log.Unacked != 100 {
-		t.Fatalf("during the outage: %+v", st)
-	}
-	down()
-	waitFor(t, "delivery after the outage", func() bool { return p.Stats().DeliveredRecords == 100 })
-	checkAllAcked(t, p, 100)
-	seen := countLines(t, local, "")
-	for _, rec := range lines("o", 0, 100) {
-		if seen[string(rec)] != 1 {
-			t.Fatalf("record %q stored %d times", rec, seen[string(rec)])
-		}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			local := newLocal(t)
+			plan := fault.NewPlan()
+			down := plan.Add(fault.Rule{Op: fault.OpPut, Err: fault.SlowDown()})
+			o := deliver.Options{LogDir: t.TempDir(), Store: fault.NewStore(local, plan), Workers: 2}
+			if tc.opts != nil {
+				tc.opts(&o)
+			}
+			p := open(t, tc.stream, o)
+			for i := range 10 {
+				put(t, p, lines("o", i*10, 10)...)
+				p.Flush()
+			}
+			waitFor(t, "several failed attempts", func() bool { return plan.Injected(fault.OpPut) >= 10 })
+			if st := p.Stats(); st.DeliveredRecords != 0 || st.Log.Unacked != 100 {
+				t.Fatalf("during the outage: %+v", st)
+			}
+			down()
+			waitFor(t, "delivery after the outage", func() bool { return p.Stats().DeliveredRecords == 100 })
+			checkAllAcked(t, p, 100)
+			seen := countLines(t, local, "")
+			for _, rec := range lines("o", 0, 100) {
+				if seen[tc.prefix+string(rec)] != 1 {
+					t.Fatalf("record %q stored %d times", rec, seen[tc.prefix+string(rec)])
+				}
+			}
+		})
 	}
 }
 
