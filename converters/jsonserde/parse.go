@@ -160,20 +160,14 @@ func (d *Decoder) parseObject(c *column) error {
 				prev = idx
 				guess = c.next[idx]
 			}
-			d.skipSpace()
-			if d.pos >= len(d.in) {
-				return d.syntaxErr("',' or '}'")
+			more, err := d.more('}')
+			if err != nil {
+				return err
 			}
-			if d.in[d.pos] == ',' {
-				d.pos++
-				d.skipSpace()
+			if more {
 				continue
 			}
-			if d.in[d.pos] == '}' {
-				d.pos++
-				break
-			}
-			return d.syntaxErr("',' or '}'")
+			break
 		}
 	}
 	for i, ch := range c.children {
@@ -441,6 +435,25 @@ func (d *Decoder) literal(lit string) error {
 	return d.syntaxErr("a JSON value")
 }
 
+// more reads what follows a member or element: a comma (true, with the
+// space after it skipped) or the closing byte (false), as every object and
+// array loop does.
+func (d *Decoder) more(closing byte) (bool, error) {
+	d.skipSpace()
+	if d.pos < len(d.in) {
+		switch d.in[d.pos] {
+		case ',':
+			d.pos++
+			d.skipSpace()
+			return true, nil
+		case closing:
+			d.pos++
+			return false, nil
+		}
+	}
+	return false, d.syntaxErr("',' or '" + string(closing) + "'")
+}
+
 // skipValue validates and skips any JSON value at d.pos.
 func (d *Decoder) skipValue() error {
 	if d.pos >= len(d.in) {
@@ -478,18 +491,15 @@ func (d *Decoder) skipValue() error {
 			if err := d.skipValue(); err != nil {
 				return err
 			}
-			d.skipSpace()
-			if d.pos < len(d.in) && d.in[d.pos] == ',' {
-				d.pos++
-				d.skipSpace()
+			more, err := d.more('}')
+			if err != nil {
+				return err
+			}
+			if more {
 				continue
 			}
-			if d.pos < len(d.in) && d.in[d.pos] == '}' {
-				d.pos++
-				d.depth--
-				return nil
-			}
-			return d.syntaxErr("',' or '}'")
+			d.depth--
+			return nil
 		}
 	case '[':
 		d.depth++
@@ -507,18 +517,15 @@ func (d *Decoder) skipValue() error {
 			if err := d.skipValue(); err != nil {
 				return err
 			}
-			d.skipSpace()
-			if d.pos < len(d.in) && d.in[d.pos] == ',' {
-				d.pos++
-				d.skipSpace()
+			more, err := d.more(']')
+			if err != nil {
+				return err
+			}
+			if more {
 				continue
 			}
-			if d.pos < len(d.in) && d.in[d.pos] == ']' {
-				d.pos++
-				d.depth--
-				return nil
-			}
-			return d.syntaxErr("',' or ']'")
+			d.depth--
+			return nil
 		}
 	case 't':
 		return d.literal("true")

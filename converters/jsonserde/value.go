@@ -119,17 +119,14 @@ func (d *Decoder) parseList(c *column) error {
 			if err := d.parseValue(elem); err != nil {
 				return err
 			}
-			d.skipSpace()
-			if d.pos < len(d.in) && d.in[d.pos] == ',' {
-				d.pos++
-				d.skipSpace()
+			more, err := d.more(']')
+			if err != nil {
+				return err
+			}
+			if more {
 				continue
 			}
-			if d.pos < len(d.in) && d.in[d.pos] == ']' {
-				d.pos++
-				break
-			}
-			return d.syntaxErr("',' or ']'")
+			break
 		}
 	}
 	c.endNested()
@@ -177,17 +174,14 @@ func (d *Decoder) parseMap(c *column) error {
 				return err
 			}
 			entries.endStruct()
-			d.skipSpace()
-			if d.pos < len(d.in) && d.in[d.pos] == ',' {
-				d.pos++
-				d.skipSpace()
+			more, err := d.more('}')
+			if err != nil {
+				return err
+			}
+			if more {
 				continue
 			}
-			if d.pos < len(d.in) && d.in[d.pos] == '}' {
-				d.pos++
-				break
-			}
-			return d.syntaxErr("',' or '}'")
+			break
 		}
 	}
 	c.endNested()
