@@ -38,21 +38,10 @@ Exit status: 0 on success, 1 on failure, 2 on a usage error.
 
 // runKeys is `wasmhose keys`.
 func runKeys(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		_, _ = io.WriteString(stderr, keysHelp)
-		return 2
-	}
-	switch args[0] {
-	case "-h", "--help", "help":
-		_, _ = io.WriteString(stdout, keysHelp)
-		return 0
-	case "list":
-		return runKeysList(args[1:], stdout, stderr)
-	case "rotate":
-		return runKeysRotate(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "wasmhose keys: unknown command %s\n\n%s", args[0], keysHelp)
-	return 2
+	return dispatch("keys", keysHelp, []command{
+		{"list", "list the keys", runKeysList},
+		{"rotate", "add a version to a key", runKeysRotate},
+	}, args, stdout, stderr)
 }
 
 // keysFlags returns the flag set of a keys or decrypt command, with its

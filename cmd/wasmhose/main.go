@@ -14,6 +14,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"os"
 )
@@ -29,6 +30,26 @@ var version = "dev"
 type command struct {
 	name, summary string
 	run           func(args []string, stdout, stderr io.Writer) int
+}
+
+// dispatch runs the subcommand of `wasmhose <group>` that args name, or
+// prints help: usage errors exit 2, help asked for exits 0.
+func dispatch(group, help string, subs []command, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		_, _ = io.WriteString(stderr, help)
+		return 2
+	}
+	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		_, _ = io.WriteString(stdout, help)
+		return 0
+	}
+	for _, c := range subs {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "wasmhose %s: unknown command %s\n\n%s", group, args[0], help)
+	return 2
 }
 
 func commands() []command {

@@ -58,21 +58,7 @@ func runPlugin(args []string, stdout, stderr io.Writer) int {
 		{"inspect", "inspect a plugin", runPluginInspect},
 		{"remove", "remove a plugin", runPluginRemove},
 	}
-	if len(args) == 0 {
-		_, _ = io.WriteString(stderr, pluginHelp)
-		return 2
-	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		_, _ = io.WriteString(stdout, pluginHelp)
-		return 0
-	}
-	for _, c := range subs {
-		if c.name == args[0] {
-			return c.run(args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "wasmhose plugin: unknown command %s\n\n%s", args[0], pluginHelp)
-	return 2
+	return dispatch("plugin", pluginHelp, subs, args, stdout, stderr)
 }
 
 // pluginFlags returns the flag set of `wasmhose plugin <name>`, with the

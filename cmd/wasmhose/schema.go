@@ -119,21 +119,7 @@ func runSchema(args []string, stdout, stderr io.Writer) int {
 		{"update", "write a new table version", func(a []string, o, e io.Writer) int { return runSchemaWrite("update", a, o, e) }},
 		{"delete", "delete a table", runSchemaDelete},
 	}
-	if len(args) == 0 {
-		_, _ = io.WriteString(stderr, schemaHelp)
-		return 2
-	}
-	if args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
-		_, _ = io.WriteString(stdout, schemaHelp)
-		return 0
-	}
-	for _, c := range subs {
-		if c.name == args[0] {
-			return c.run(args[1:], stdout, stderr)
-		}
-	}
-	fmt.Fprintf(stderr, "wasmhose schema: unknown command %s\n\n%s", args[0], schemaHelp)
-	return 2
+	return dispatch("schema", schemaHelp, subs, args, stdout, stderr)
 }
 
 // schemaCmd holds what every `wasmhose schema` subcommand parses.
