@@ -78,16 +78,11 @@ func Open(dir string, o Options) (*Registry, error) {
 // lockWrites takes the registry's write lock, in this process and across
 // processes, and returns its release.
 func (r *Registry) lockWrites() (func(), error) {
-	r.mu.Lock()
-	release, err := filelock.Lock(filepath.Join(r.dir, ".lock"))
+	unlock, err := filelock.LockWith(&r.mu, filepath.Join(r.dir, ".lock"))
 	if err != nil {
-		r.mu.Unlock()
 		return nil, fmt.Errorf("schema: %w", err)
 	}
-	return func() {
-		_ = release() // the lock goes with the file descriptor in any case
-		r.mu.Unlock()
-	}, nil
+	return unlock, nil
 }
 
 // AccountID returns the default catalog id.

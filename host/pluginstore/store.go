@@ -230,20 +230,10 @@ func CompilationCacheDir(dir string) string { return filepath.Join(dir, "compile
 // without it a removal could collect a module another process has written
 // but not yet named in its manifest, or two installs take one version.
 func (s *Store) lockWrites() (func(), error) {
-	s.writeMu.Lock()
 	if err := os.MkdirAll(s.dir, 0o755); err != nil { // a fresh data dir has none yet
-		s.writeMu.Unlock()
 		return nil, err
 	}
-	release, err := filelock.Lock(filepath.Join(s.dir, ".lock"))
-	if err != nil {
-		s.writeMu.Unlock()
-		return nil, err
-	}
-	return func() {
-		_ = release() // the lock goes with the file descriptor in any case
-		s.writeMu.Unlock()
-	}, nil
+	return filelock.LockWith(&s.writeMu, filepath.Join(s.dir, ".lock"))
 }
 
 func (s *Store) modulePath(sha string) string {

@@ -13,6 +13,7 @@ package filelock
 import (
 	"fmt"
 	"os"
+	"sync"
 )
 
 // Lock blocks until it holds the exclusive lock on path, creating the file
@@ -35,5 +36,22 @@ func Lock(path string) (unlock func() error, err error) {
 			return fmt.Errorf("filelock: unlock %s: %w", path, err)
 		}
 		return nil
+	}, nil
+}
+
+// LockWith takes mu, the in-process lock of the same writers, then the file
+// lock on path, and returns the function that releases both. Goroutines
+// then queue on mu rather than each holding a descriptor while blocked in
+// the kernel.
+func LockWith(mu sync.Locker, path string) (unlock func(), err error) {
+	mu.Lock()
+	release, err := Lock(path)
+	if err != nil {
+		mu.Unlock()
+		return nil, err
+	}
+	return func() {
+		_ = release() // the lock goes with the file descriptor in any case
+		mu.Unlock()
 	}, nil
 }

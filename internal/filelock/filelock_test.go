@@ -16,6 +16,22 @@ import (
 // open file, as separate processes would) never overlap: a counter kept
 // in a file, read and rewritten under the lock, loses no increment.
 func TestLockExcludes(t *testing.T) {
+	var mu sync.Mutex
+	for _, tc := range []struct {
+		name string
+		lock func(path string) (func() error, error)
+	}{
+		{"Lock", filelock.Lock},
+		{"LockWith", func(path string) (func() error, error) {
+			unlock, err := filelock.LockWith(&mu, path)
+			return func() error { unlock(); return nil }, err
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { lockExcludes(t, tc.lock) })
+	}
+}
+
+func lockExcludes(t *testing.T, lock func(path string) (func() error, error)) {
 	dir := t.TempDir()
 	lockPath, counter := filepath.Join(dir, ".lock"), filepath.Join(dir, "n")
 	if err := os.WriteFile(counter, []byte("0"), 0o644); err != nil {
@@ -28,7 +44,7 @@ func TestLockExcludes(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range rounds {
-				unlock, err := filelock.Lock(lockPath)
+				unlock, err := lock(lockPath)
 				if err != nil {
 					t.Error(err)
 					return
