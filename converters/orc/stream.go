@@ -180,14 +180,7 @@ func (s *stream) write(p []byte) {
 		s.out.write(p)
 		return
 	}
-	for len(p) > 0 {
-		n := min(len(p), s.block-len(s.buf))
-		s.buf = append(s.buf, p[:n]...)
-		p = p[n:]
-		if len(s.buf) == s.block {
-			s.spill()
-		}
-	}
+	compressBlocks(s, p)
 }
 
 // writeString appends p to the stream.
@@ -196,6 +189,12 @@ func (s *stream) writeString(p string) {
 		s.out.writeString(p)
 		return
 	}
+	compressBlocks(s, p)
+}
+
+// compressBlocks adds p to the block being filled, compressing each full
+// block (string and []byte alike, without converting one to the other).
+func compressBlocks[T string | []byte](s *stream, p T) {
 	for len(p) > 0 {
 		n := min(len(p), s.block-len(s.buf))
 		s.buf = append(s.buf, p[:n]...)
