@@ -122,39 +122,21 @@ func (p *Pipeline) convert(ctx context.Context, st *settings, recs []buffer.Reco
 		return nil, 0, 0, fmt.Errorf("format conversion: %w", err)
 	}
 	failed := make([]bool, len(recs))
-	var failedBytes int64
 	if len(res.Failed) > 0 {
-		ended := p.opts.Now()
-		docs := make([][]byte, 0, len(res.Failed))
-		oldest := recs[res.Failed[0].Index].Arrival
 		for _, f := range res.Failed {
 			if f.Index < 0 || f.Index >= len(recs) || failed[f.Index] {
 				return nil, 0, 0, fmt.Errorf("format conversion: converter reported record %d of %d", f.Index, len(recs))
 			}
 			failed[f.Index] = true
-			r := recs[f.Index]
-			if r.Arrival.Before(oldest) {
-				oldest = r.Arrival
-			}
-			d, err := json.Marshal(conversionFailedDoc{
-				AttemptsMade: 1, ArrivalTimestamp: r.Arrival.UnixMilli(), LastErrorCode: f.Code, LastErrorMessage: f.Message,
-				AttemptEndingTimestamp: ended.UnixMilli(), RawData: r.Data, SequenceNumber: fmt.Sprint(r.Seq), DataCatalogTable: res.Table,
-			})
-			if err != nil {
-				return nil, 0, 0, fmt.Errorf("error record: %w", err)
-			}
-			docs = append(docs, d)
-			failedBytes += int64(len(r.Data))
 		}
-		o, err := p.encode(st, st.errPrefix, prefix.Env{Time: oldest, Location: st.loc, ErrorOutputType: errorTypeConversion}, oldest, docs, []byte("\n"))
+		o, err := p.conversionFailedObject(st, recs, res.Failed, 1, res.Table)
 		if err != nil {
 			return nil, 0, 0, err
 		}
-		o.errorOutput = true
-		o.conv = convCounts{failedRecords: int64(len(res.Failed)), failedBytes: failedBytes}
 		// Firehose logs each record that fails conversion to the stream's
 		// error log; a batch logs at most maxConversionErrorsLogged of them
 		// (the error output holds them all).
+		ended := p.opts.Now()
 		for i, f := range res.Failed {
 			if i == maxConversionErrorsLogged {
 				p.reportError(st, ErrorEvent{Time: ended, ErrorCode: f.Code, Message: fmt.Sprintf("%d more records of this batch failed conversion; all are in the %s error output", len(res.Failed)-i, errorTypeConversion)})
@@ -162,7 +144,6 @@ func (p *Pipeline) convert(ctx context.Context, st *settings, recs []buffer.Reco
 			}
 			p.reportError(st, ErrorEvent{Time: ended, ErrorCode: f.Code, Message: f.Message})
 		}
-		o.records = len(docs)
 		objs = append(objs, o)
 	}
 	if res.Rows > 0 {
@@ -200,23 +181,43 @@ type unconverted struct {
 // that could not be converted within the retention period, each with the
 // last error, and says so in the error log.
 func (p *Pipeline) unconvertedObject(st *settings, recs []buffer.Record, unc *unconverted) (object, error) {
-	ended := p.opts.Now()
 	msg := fmt.Sprintf("not converted within the retention period of %s: %v", p.opts.Retention, unc.cause)
-	docs := make([][]byte, len(recs))
-	oldest := recs[0].Arrival
+	fails := make([]ConvertFailure, len(recs))
+	for i := range recs {
+		fails[i] = ConvertFailure{Index: i, Code: unc.cause.Code, Message: msg}
+	}
+	o, err := p.conversionFailedObject(st, recs, fails, unc.attempts, st.table)
+	if err != nil {
+		return object{}, err
+	}
+	p.reportError(st, ErrorEvent{Time: p.opts.Now(), ErrorCode: unc.cause.Code, Attempt: unc.attempts,
+		Message: fmt.Sprintf("%d records sent unconverted to the %s error output: %s", len(recs), errorTypeConversion, msg)})
+	p.opts.Logger.Error("records sent unconverted to the error output after the retention period", "stream", st.name,
+		"errorCode", unc.cause.Code, "records", len(recs), "retention", p.opts.Retention.String(), "attempts", unc.attempts, "err", unc.cause)
+	return o, nil
+}
+
+// conversionFailedObject makes the format-conversion-failed object of the
+// records fails names (indexes into recs, valid and distinct), one error
+// document each.
+func (p *Pipeline) conversionFailedObject(st *settings, recs []buffer.Record, fails []ConvertFailure, attempts int, table CatalogTable) (object, error) {
+	ended := p.opts.Now()
+	docs := make([][]byte, 0, len(fails))
+	oldest := recs[fails[0].Index].Arrival
 	var n int64
-	for i, r := range recs {
+	for _, f := range fails {
+		r := recs[f.Index]
 		if r.Arrival.Before(oldest) {
 			oldest = r.Arrival
 		}
 		d, err := json.Marshal(conversionFailedDoc{
-			AttemptsMade: unc.attempts, ArrivalTimestamp: r.Arrival.UnixMilli(), LastErrorCode: unc.cause.Code, LastErrorMessage: msg,
-			AttemptEndingTimestamp: ended.UnixMilli(), RawData: r.Data, SequenceNumber: fmt.Sprint(r.Seq), DataCatalogTable: st.table,
+			AttemptsMade: attempts, ArrivalTimestamp: r.Arrival.UnixMilli(), LastErrorCode: f.Code, LastErrorMessage: f.Message,
+			AttemptEndingTimestamp: ended.UnixMilli(), RawData: r.Data, SequenceNumber: fmt.Sprint(r.Seq), DataCatalogTable: table,
 		})
 		if err != nil {
 			return object{}, fmt.Errorf("error record: %w", err)
 		}
-		docs[i] = d
+		docs = append(docs, d)
 		n += int64(len(r.Data))
 	}
 	o, err := p.encode(st, st.errPrefix, prefix.Env{Time: oldest, Location: st.loc, ErrorOutputType: errorTypeConversion}, oldest, docs, []byte("\n"))
@@ -226,10 +227,6 @@ func (p *Pipeline) unconvertedObject(st *settings, recs []buffer.Record, unc *un
 	o.errorOutput = true
 	o.records = len(docs)
 	o.conv = convCounts{failedRecords: int64(len(docs)), failedBytes: n}
-	p.reportError(st, ErrorEvent{Time: ended, ErrorCode: unc.cause.Code, Attempt: unc.attempts,
-		Message: fmt.Sprintf("%d records sent unconverted to the %s error output: %s", len(docs), errorTypeConversion, msg)})
-	p.opts.Logger.Error("records sent unconverted to the error output after the retention period", "stream", st.name,
-		"errorCode", unc.cause.Code, "records", len(docs), "retention", p.opts.Retention.String(), "attempts", unc.attempts, "err", unc.cause)
 	return o, nil
 }
 
