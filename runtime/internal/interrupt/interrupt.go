@@ -498,7 +498,7 @@ func decodeBody(code []byte, global uint32, ins []instr) ([]instr, error) {
 			v, err = r.U32()
 			in.imm = int64(v)
 		case opI32Const:
-			in.imm, err = r.sleb32()
+			in.imm, err = r.SLEB32()
 		case opBrTable:
 			var n uint32
 			if n, err = r.U32(); err == nil {
@@ -512,8 +512,13 @@ func decodeBody(code []byte, global uint32, ins []instr) ([]instr, error) {
 					}
 				}
 			}
+		case opGlobalGet, opGlobalSet:
+			var idx uint32
+			if idx, err = r.U32(); err == nil && idx >= global {
+				err = fmt.Errorf("%w: global index %d out of range", ErrMalformed, idx)
+			}
 		default:
-			err = r.skipImmediates(op, global)
+			err = r.SkipImmediates(op, ErrUnsupported)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("opcode 0x%02x at offset %d: %w", op, start, err)
@@ -684,155 +689,6 @@ type bodyScratch struct {
 type reader struct{ wasmbin.Reader }
 
 func newReader(b []byte) *reader { return &reader{wasmbin.Reader{B: b, Malformed: ErrMalformed}} }
-
-func (r *reader) memarg() error {
-	if _, err := r.U32(); err != nil {
-		return err
-	}
-	_, err := r.U32()
-	return err
-}
-
-// sleb32 reads a signed 32-bit LEB128 (i32.const's immediate).
-func (r *reader) sleb32() (int64, error) {
-	var v int64
-	for shift := uint(0); ; shift += 7 {
-		if shift >= 35 {
-			return 0, fmt.Errorf("%w: LEB128 too long", ErrMalformed)
-		}
-		c, err := r.Byte()
-		if err != nil {
-			return 0, err
-		}
-		v |= int64(c&0x7F) << shift
-		if c&0x80 == 0 {
-			if shift+7 < 64 && c&0x40 != 0 {
-				v |= -1 << (shift + 7)
-			}
-			return int64(int32(v)), nil
-		}
-	}
-}
-
-func (r *reader) skip(n uint32) error {
-	_, err := r.Bytes(n)
-	return err
-}
-
-// skipImmediates consumes the immediates of op.
-func (r *reader) skipImmediates(op byte, global uint32) error {
-	switch {
-	case op == 0x00, op == 0x01, op == 0x05, op == 0x0B, op == 0x0F,
-		op == 0x1A, op == 0x1B, op == 0xD1, op >= 0x45 && op <= 0xC4:
-		return nil
-	case op >= 0x02 && op <= 0x04: // block, loop, if: blocktype (s33)
-		return r.SkipSLEB(33)
-	case op == 0x0C, op == 0x0D, op == 0x10, op == 0x12, op == 0xD2,
-		op >= 0x20 && op <= 0x22, op == 0x25, op == 0x26:
-		_, err := r.U32()
-		return err
-	case op == opGlobalGet, op == opGlobalSet:
-		idx, err := r.U32()
-		if err == nil && idx >= global {
-			return fmt.Errorf("%w: global index %d out of range", ErrMalformed, idx)
-		}
-		return err
-	case op == 0x0E: // br_table
-		n, err := r.U32()
-		if err != nil {
-			return err
-		}
-		for i := uint64(0); i <= uint64(n); i++ {
-			if _, err := r.U32(); err != nil {
-				return err
-			}
-		}
-		return nil
-	case op == 0x11, op == 0x13: // call_indirect, return_call_indirect
-		if _, err := r.U32(); err != nil {
-			return err
-		}
-		_, err := r.U32()
-		return err
-	case op == 0x1C: // select t*
-		n, err := r.U32()
-		if err != nil {
-			return err
-		}
-		return r.skip(n)
-	case op >= 0x28 && op <= 0x3E:
-		return r.memarg()
-	case op == 0x3F, op == 0x40:
-		_, err := r.U32()
-		return err
-	case op == 0x41:
-		return r.SkipSLEB(32)
-	case op == 0x42:
-		return r.SkipSLEB(64)
-	case op == 0x43:
-		return r.skip(4)
-	case op == 0x44:
-		return r.skip(8)
-	case op == 0xD0:
-		_, err := r.Byte()
-		return err
-	case op == 0xFC:
-		return r.skipFC()
-	case op == 0xFD:
-		return r.skipFD()
-	}
-	return fmt.Errorf("%w: opcode 0x%02x", ErrUnsupported, op)
-}
-
-func (r *reader) skipFC() error {
-	sub, err := r.U32()
-	if err != nil {
-		return err
-	}
-	switch {
-	case sub <= 7: // saturating truncation
-		return nil
-	case sub == 8, sub == 12, sub == 14: // memory.init, table.init, table.copy
-		if _, err := r.U32(); err != nil {
-			return err
-		}
-		_, err := r.U32()
-		return err
-	case sub == 10: // memory.copy
-		if _, err := r.U32(); err != nil {
-			return err
-		}
-		_, err := r.U32()
-		return err
-	case sub == 9, sub == 11, sub == 13, sub >= 15 && sub <= 17:
-		_, err := r.U32()
-		return err
-	}
-	return fmt.Errorf("%w: opcode 0xFC %d", ErrUnsupported, sub)
-}
-
-func (r *reader) skipFD() error {
-	sub, err := r.U32()
-	if err != nil {
-		return err
-	}
-	switch {
-	case sub <= 11, sub == 92, sub == 93: // loads, store, load_zero
-		return r.memarg()
-	case sub == 12, sub == 13: // v128.const, i8x16.shuffle
-		return r.skip(16)
-	case sub >= 21 && sub <= 34: // extract/replace lane
-		return r.skip(1)
-	case sub >= 84 && sub <= 91: // load/store lane
-		if err := r.memarg(); err != nil {
-			return err
-		}
-		return r.skip(1)
-	case sub <= 0xFF:
-		return nil
-	}
-	return fmt.Errorf("%w: opcode 0xFD %d", ErrUnsupported, sub)
-}
 
 func appendName(b []byte, s string) []byte {
 	b = binary.AppendUvarint(b, uint64(len(s)))
