@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	goruntime "runtime"
 	"time"
+
+	"github.com/wasmhose/wasmhose/runtime/internal/bounds"
 )
 
 // StopMode selects how a guest that outlives its deadline is stopped.
@@ -46,6 +48,8 @@ type Config struct {
 	maxOutputBytes   int
 	cacheDir         string
 	stop             StopMode
+	maxModuleBytes   int
+	compileTimeout   time.Duration
 	logger           *slog.Logger
 }
 
@@ -58,6 +62,8 @@ func NewConfig() Config {
 		batchTimeout:     30 * time.Second,
 		maxOutputBytes:   6 << 20,
 		stop:             StopInterrupt,
+		maxModuleBytes:   bounds.Default().ModuleBytes,
+		compileTimeout:   time.Minute,
 	}
 }
 
@@ -88,6 +94,20 @@ func (c Config) WithCompilationCacheDir(dir string) Config { c.cacheDir = dir; r
 // WithStopMode selects how runaway guests are stopped. Default:
 // StopInterrupt.
 func (c Config) WithStopMode(m StopMode) Config { c.stop = m; return c }
+
+// WithMaxModuleBytes caps the size of a module Load accepts; a larger one
+// fails with ErrModuleLimit before it is parsed further. Compiling costs
+// memory in proportion (about 12 bytes a byte for Go guests, up to 56 for
+// straight-line code). The other structural limits are fixed (sdk/ABI.md,
+// "Limits"). Default: 16 MiB.
+func (c Config) WithMaxModuleBytes(n int) Config { c.maxModuleBytes = n; return c }
+
+// WithCompileTimeout bounds the compilation of one module; past it Load
+// fails with ErrCompileTimeout. Modules compile one at a time per Runtime,
+// so a slow one delays the others but never runs beside them. The
+// structural limits keep compile times of accepted modules well under the
+// default (see RATIONALE.md). Default: 1 minute.
+func (c Config) WithCompileTimeout(d time.Duration) Config { c.compileTimeout = d; return c }
 
 // WithLogger sets the logger that receives plugins' log lines (the log
 // import, standard output and standard error), each with a "plugin"

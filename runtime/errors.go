@@ -3,6 +3,8 @@ package wasmrt
 import (
 	"errors"
 	"fmt"
+
+	"github.com/wasmhose/wasmhose/runtime/internal/bounds"
 )
 
 // Errors of Load. Each is wrapped with detail; test with errors.Is.
@@ -21,6 +23,14 @@ var (
 	// ErrInit: the plugin's initialisation failed (its _initialize trapped, or
 	// its init export rejected the configuration).
 	ErrInit = errors.New("plugin initialisation failed")
+	// ErrModuleLimit: the module declares more than the runtime allows (its
+	// size, functions, locals, control nesting, br_table labels, tables and
+	// their elements, globals, segments or exports; sdk/ABI.md lists the
+	// limits). The message names the limit and the module's value. Refuse it.
+	ErrModuleLimit = bounds.ErrLimit
+	// ErrCompileTimeout: compiling the module took longer than
+	// WithCompileTimeout. Refuse it.
+	ErrCompileTimeout = errors.New("module compilation exceeded its deadline")
 )
 
 // ImportError reports an import outside the allow-list. Load returns it

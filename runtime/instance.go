@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/wasmhose/wasmhose/runtime/abi"
+	"github.com/wasmhose/wasmhose/runtime/internal/bounds"
 	"github.com/wasmhose/wasmhose/runtime/internal/frame"
 	"github.com/wasmhose/wasmhose/runtime/internal/interrupt"
 )
@@ -92,31 +92,14 @@ func (in *instance) call(s *session, fn api.Function, name string, params ...uin
 
 func (in *instance) instantiate(ctx context.Context, mc wazero.ModuleConfig) error {
 	p := in.p
-	// Instantiation runs the module's start function, which may loop: the
-	// deadline applies from here, but the flag exists only once instantiated.
+	// Instantiation runs no guest code: the module's start section was
+	// turned into an export (bounds.StartExport) that initialize calls under
+	// the deadline, where the interrupt flag exists; the deadline here
+	// bounds the host's own work (data and element segments).
 	sctx, cancel := context.WithTimeout(context.WithValue(ctx, instanceKey{}, in), p.rt.cfg.batchTimeout)
 	defer cancel()
-	stopWatch := func() bool { return true }
-	var mu sync.Mutex
-	var mod api.Module
-	if p.rt.cfg.stop == StopInterrupt {
-		// The start function cannot be interrupted before the instance
-		// exists; a module with a runaway start function is caught by the
-		// deadline only with StopCloseOnContextDone. Go and C reactors have
-		// no start function (they use _initialize).
-		stopWatch = context.AfterFunc(sctx, func() {
-			mu.Lock()
-			defer mu.Unlock()
-			if mod != nil {
-				if g, ok := mod.ExportedGlobal(interrupt.ExportName).(api.MutableGlobal); ok {
-					g.Set(1)
-				}
-			}
-		})
-	}
 	m, err := p.rt.wz.InstantiateModule(sctx, p.mod.compiled, mc)
 	if err != nil {
-		stopWatch()
 		if ctx.Err() != nil { // the caller gave up (a client that hung up), not the deadline
 			return fmt.Errorf("%w: instantiate: %w", ErrInit, ctx.Err())
 		}
@@ -124,13 +107,6 @@ func (in *instance) instantiate(ctx context.Context, mc wazero.ModuleConfig) err
 			return fmt.Errorf("%w: instantiate: %w", ErrInit, ErrTimeout)
 		}
 		return fmt.Errorf("%w: instantiate: %w", ErrInit, err)
-	}
-	mu.Lock()
-	mod = m
-	mu.Unlock()
-	if !stopWatch() {
-		m.Close(ctx)
-		return fmt.Errorf("%w: instantiate: %w", ErrInit, ErrTimeout)
 	}
 	in.mod = m
 	in.p.rt.instances.Add(1)
@@ -163,8 +139,13 @@ func (in *instance) instantiate(ctx context.Context, mc wazero.ModuleConfig) err
 	return nil
 }
 
-// initialize runs _initialize and init.
+// initialize runs the start function, _initialize and init, in that order.
 func (in *instance) initialize(s *session) error {
+	if in.p.mod.hasStart {
+		if _, err := in.call(s, in.mod.ExportedFunction(bounds.StartExport), "start function"); err != nil {
+			return fmt.Errorf("%w: %w", ErrInit, err)
+		}
+	}
 	if in.p.mod.hasReact {
 		if _, err := in.call(s, in.mod.ExportedFunction(abi.ExportInitialize), abi.ExportInitialize); err != nil {
 			return fmt.Errorf("%w: %w", ErrInit, err)

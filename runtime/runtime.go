@@ -10,12 +10,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 
 	"github.com/wasmhose/wasmhose/runtime/abi"
+	"github.com/wasmhose/wasmhose/runtime/internal/bounds"
 	"github.com/wasmhose/wasmhose/runtime/internal/interrupt"
 	"github.com/wasmhose/wasmhose/runtime/internal/modinfo"
 )
@@ -31,6 +33,11 @@ type Runtime struct {
 	mu      sync.Mutex
 	modules map[[sha256.Size]byte]*module
 	closed  bool
+
+	// compiling admits one compilation at a time: a module that compiles
+	// slowly (up to the compile deadline, and on past it in the background)
+	// never has company.
+	compiling chan struct{}
 
 	instances, created, recycled atomic.Int64
 }
@@ -52,12 +59,16 @@ func (r *Runtime) Stats() Stats {
 }
 
 // module is a compiled module shared by the plugins loaded from the same
-// bytes.
+// bytes. Until ready is closed it is being compiled; err then says whether
+// that failed.
 type module struct {
 	hash     [sha256.Size]byte
+	ready    chan struct{}
+	err      error
 	compiled wazero.CompiledModule
 	hasInit  bool
 	hasReact bool
+	hasStart bool // the start section, exported as bounds.StartExport
 	refs     int
 }
 
@@ -80,6 +91,12 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	if cfg.stop < StopInterrupt || cfg.stop > StopNone {
 		errs = append(errs, fmt.Errorf("stop mode: unknown value %d", cfg.stop))
 	}
+	if cfg.maxModuleBytes < 8 {
+		errs = append(errs, fmt.Errorf("max module bytes: %d is less than 8", cfg.maxModuleBytes))
+	}
+	if cfg.compileTimeout <= 0 {
+		errs = append(errs, fmt.Errorf("compile timeout: %v is not positive", cfg.compileTimeout))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("wasmrt config: %w", err)
 	}
@@ -87,7 +104,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		WithCoreFeatures(api.CoreFeaturesV2).
 		WithMemoryLimitPages(cfg.memoryLimitPages).
 		WithCloseOnContextDone(cfg.stop == StopCloseOnContextDone)
-	r := &Runtime{cfg: cfg, modules: map[[sha256.Size]byte]*module{}}
+	r := &Runtime{cfg: cfg, modules: map[[sha256.Size]byte]*module{}, compiling: make(chan struct{}, 1)}
 	if cfg.cacheDir != "" {
 		cache, err := wazero.NewCompilationCacheWithDir(cfg.cacheDir)
 		if err != nil {
@@ -116,11 +133,18 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 
 // Close closes every plugin and module and the wazero runtime. Transform
 // calls in progress fail.
+//
+// Close waits for a compilation still running in the background (one
+// abandoned at its deadline) to end.
 func (r *Runtime) Close(ctx context.Context) error {
 	r.mu.Lock()
 	r.closed = true
 	r.modules = map[[sha256.Size]byte]*module{}
 	r.mu.Unlock()
+	// A compilation abandoned at its deadline may still run: wazero must
+	// not be closed under it. This waits at most for that one compilation.
+	r.compiling <- struct{}{}
+	defer func() { <-r.compiling }() // waiters then see closed
 	var errs []error
 	if r.wz != nil {
 		errs = append(errs, r.wz.Close(ctx))
@@ -158,43 +182,141 @@ func (r *Runtime) Load(ctx context.Context, name string, wasm []byte, config []b
 }
 
 // acquire returns the compiled module for wasm, compiling it if needed.
+// Concurrent loads of the same bytes wait for one compilation.
 func (r *Runtime) acquire(ctx context.Context, wasm []byte) (*module, error) {
 	hash := sha256.Sum256(wasm)
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	if r.closed {
+		r.mu.Unlock()
 		return nil, ErrClosed
 	}
 	if m, ok := r.modules[hash]; ok {
 		m.refs++
+		r.mu.Unlock()
+		select {
+		case <-m.ready:
+		case <-ctx.Done():
+			r.release(ctx, m)
+			return nil, ctx.Err()
+		}
+		if m.err != nil {
+			r.release(ctx, m)
+			return nil, m.err
+		}
 		return m, nil
+	}
+	m := &module{hash: hash, ready: make(chan struct{}), refs: 1}
+	r.modules[hash] = m
+	r.mu.Unlock()
+
+	m.err = r.compile(ctx, m, wasm)
+	if m.err != nil {
+		r.mu.Lock()
+		if r.modules[hash] == m {
+			delete(r.modules, hash) // the next Load tries again
+		}
+		r.mu.Unlock()
+	}
+	close(m.ready)
+	if m.err != nil {
+		r.release(ctx, m)
+		return nil, m.err
+	}
+	return m, nil
+}
+
+// compile checks wasm, applies the module limits and the interrupt
+// rewriting, and compiles the result into m.
+func (r *Runtime) compile(ctx context.Context, m *module, wasm []byte) error {
+	if len(wasm) > r.cfg.maxModuleBytes {
+		return fmt.Errorf("%w: module size in bytes: %d, limit %d", ErrModuleLimit, len(wasm), r.cfg.maxModuleBytes)
 	}
 	info, err := Inspect(wasm)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := info.check(); err != nil {
-		return nil, err
+		return err
 	}
-	code := wasm
+	lim := bounds.Default()
+	lim.ModuleBytes = r.cfg.maxModuleBytes
+	code, st, err := bounds.Apply(wasm, lim)
+	if err != nil {
+		if errors.Is(err, ErrModuleLimit) {
+			return err
+		}
+		return fmt.Errorf("%w: %w", ErrInvalidModule, err)
+	}
+	m.hasStart = st.HasStart
 	if r.cfg.stop == StopInterrupt {
-		if code, _, err = interrupt.Inject(wasm); err != nil {
-			return nil, fmt.Errorf("%w: %w", ErrInvalidModule, err)
+		if code, _, err = interrupt.Inject(code); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidModule, err)
 		}
 	}
-	compiled, err := r.wz.CompileModule(ctx, code)
+	compiled, err := r.compileWithDeadline(ctx, code)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidModule, err)
+		return err
 	}
 	if err := checkSignatures(compiled); err != nil {
 		compiled.Close(ctx)
-		return nil, err
+		return err
 	}
-	m := &module{hash: hash, compiled: compiled, refs: 1}
+	m.compiled = compiled
 	_, m.hasInit = compiled.ExportedFunctions()[abi.ExportInit]
 	_, m.hasReact = compiled.ExportedFunctions()[abi.ExportInitialize]
-	r.modules[hash] = m
-	return m, nil
+	return nil
+}
+
+// compileWithDeadline compiles code in a goroutine of its own, one
+// compilation at a time, and gives up waiting at the compile deadline or
+// when ctx ends. wazero's compiler cannot be interrupted: an abandoned
+// compilation runs to its end in the background, still holding the
+// one-at-a-time slot, and its result is closed.
+func (r *Runtime) compileWithDeadline(ctx context.Context, code []byte) (wazero.CompiledModule, error) {
+	select {
+	case r.compiling <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		<-r.compiling
+		return nil, ErrClosed
+	}
+	type result struct {
+		c   wazero.CompiledModule
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-r.compiling }()
+		c, err := r.wz.CompileModule(context.WithoutCancel(ctx), code)
+		done <- result{c, err}
+	}()
+	timer := time.NewTimer(r.cfg.compileTimeout)
+	defer timer.Stop()
+	abandon := func() {
+		go func() {
+			if res := <-done; res.c != nil {
+				res.c.Close(context.Background())
+			}
+		}()
+	}
+	select {
+	case res := <-done:
+		if res.err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidModule, res.err)
+		}
+		return res.c, nil
+	case <-timer.C:
+		abandon()
+		return nil, fmt.Errorf("%w (%v)", ErrCompileTimeout, r.cfg.compileTimeout)
+	case <-ctx.Done():
+		abandon()
+		return nil, ctx.Err()
+	}
 }
 
 // release drops a reference to m and closes it with the last one.
@@ -206,7 +328,7 @@ func (r *Runtime) release(ctx context.Context, m *module) error {
 		delete(r.modules, m.hash)
 	}
 	r.mu.Unlock()
-	if last {
+	if last && m.compiled != nil {
 		return m.compiled.Close(ctx)
 	}
 	return nil

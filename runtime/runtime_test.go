@@ -129,6 +129,7 @@ func TestContainment(t *testing.T) {
 		{"wat recursion without loops", "wat/recurse.wasm", "", nil, wasmrt.ErrTimeout, false},
 		{"wat trap", "wat/trap.wasm", "", nil, nil, true},
 		{"wat memory growth", "wat/memgrow.wasm", "", nil, nil, true},
+		{"wat table growth past the clamped maximum", "wat/tablegrow.wasm", "", nil, nil, true},
 		{"wat wrong count", "wat/badcount.wasm", "x", nil, wasmrt.ErrMalformedResult, false},
 		{"wat pointer out of range", "wat/outofrange.wasm", "", nil, wasmrt.ErrMalformedResult, false},
 		{"wat output too large", "wat/bigout.wasm", "", func(c wasmrt.Config) wasmrt.Config {

@@ -134,11 +134,14 @@ func TestHostilePlugins(t *testing.T) {
 		{name: "traps in init", fixture: "inittrap", expInstall: `plugin initialisation failed.*wasmhose_v1_init trapped`},
 		{name: "traps in _initialize", fixture: "starttrap", expInstall: `plugin initialisation failed.*_initialize trapped`},
 		{name: "rejects its configuration in init", fixture: "initfail", expInstall: `plugin initialisation failed.*bad config`},
+		{name: "loops in its start section", fixture: "startloop", expInstall: `plugin initialisation failed: plugin exceeded its batch deadline \(2s, in start function\)`},
+		{name: "declares four 2^27-element tables", fixture: "tablebomb", expInstall: `module exceeds a limit: table elements .*: 536870912, limit 1048576`},
+		{name: "grows a table without a maximum", fixture: "tablegrow", expCode: "Lambda.FunctionError", expKind: "trap"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			name := "h-" + tt.fixture
-			code, _, errOut := runCLI("plugin", "install", "--data-dir", st.dir, "--name", tt.fixture, wat(tt.fixture))
+			code, _, errOut := runCLI("plugin", "install", "--data-dir", st.dir, "--timeout", "2s", "--name", tt.fixture, wat(tt.fixture))
 			if tt.expInstall != "" {
 				if code != 1 || !regexp.MustCompile(tt.expInstall).MatchString(errOut) {
 					t.Fatalf("install: exit %d, %s; want refusal matching %s", code, errOut, tt.expInstall)

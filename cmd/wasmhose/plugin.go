@@ -113,8 +113,8 @@ func storeExit(err error) int {
 func runPluginInstall(args []string, stdout, stderr io.Writer) int {
 	const prog = "wasmhose plugin install"
 	fs, dataDir := pluginFlags("install", "install [--data-dir DIR] --name NAME [--config JSON] (FILE.wasm | --from BUILTIN)",
-		"Checks a plugin module (ABI marker and exports, allowed imports, initialisation with\n"+
-			"the configuration) and installs it as the function NAME, or as its next version.\n"+
+		"Checks a plugin module (ABI marker and exports, allowed imports, the module limits,\n"+
+			"initialisation with the configuration) and installs it as the function NAME, or as its next version.\n"+
 			"With --from, the module of a built-in plugin is bound to the built-in's configuration\n"+
 			"with the keys of --config merged in, e.g.\n\n"+
 			"  wasmhose plugin install --name apachelog-nl --from apachelog-to-json --config '{\"newline\":true}'\n\n"+
@@ -123,6 +123,8 @@ func runPluginInstall(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "", "function name, the <name> of the LambdaArn (required; 1-64 of a-z A-Z 0-9 - _)")
 	cfg := fs.String("config", "", "configuration passed to the plugin's init (JSON); with --from, a JSON object merged into the built-in's")
 	from := fs.String("from", "", "install the module of this built-in plugin instead of a file")
+	timeout := fs.Duration("timeout", config.DefaultPluginBatchTimeout, "deadline of the plugin's initialisation (the server's plugins.batchTimeout)")
+	maxBytes := fs.Int("max-module-bytes", config.DefaultPluginMaxModuleBytes, "largest module accepted (the server's plugins.maxModuleBytes)")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return flagExit(err)
@@ -141,6 +143,10 @@ func runPluginInstall(args []string, stdout, stderr io.Writer) int {
 		return usageErr("give a module file or --from, not both")
 	case len(pos) == 0 && *from == "":
 		return usageErr("give a module file or --from BUILTIN")
+	case *timeout <= 0:
+		return usageErr(fmt.Sprintf("--timeout %s must be positive", *timeout))
+	case *maxBytes < 8:
+		return usageErr(fmt.Sprintf("--max-module-bytes %d must be at least 8", *maxBytes))
 	}
 	if err := pluginstore.CheckName(*name); err != nil {
 		return usageErr(err.Error())
@@ -161,6 +167,7 @@ func runPluginInstall(args []string, stdout, stderr io.Writer) int {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dir := filepath.Join(*dataDir, pluginstore.DirName)
 	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(1).WithLogger(logger).
+		WithBatchTimeout(*timeout).WithMaxModuleBytes(*maxBytes).
 		WithCompilationCacheDir(pluginstore.CompilationCacheDir(dir)))
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)

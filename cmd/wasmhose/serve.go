@@ -132,6 +132,8 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().
 		WithCompilationCacheDir(cacheDir).
 		WithBatchTimeout(cfg.Plugins.BatchTimeout).
+		WithMaxModuleBytes(cfg.Plugins.MaxModuleBytes).
+		WithCompileTimeout(cfg.Plugins.CompileTimeout).
 		WithLogger(logger.With("component", "plugin")))
 	if err != nil {
 		return fmt.Errorf("plugin runtime: %w", err)

@@ -159,7 +159,8 @@ func Default() Config {
 		WAL:       WAL{SegmentBytes: 64 << 20},
 		Delivery:  Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:      Auth{Mode: AuthDev, ClockSkew: 5 * time.Minute},
-		Plugins:   Plugins{BatchTimeout: DefaultPluginBatchTimeout},
+		Plugins: Plugins{BatchTimeout: DefaultPluginBatchTimeout, MaxModuleBytes: DefaultPluginMaxModuleBytes,
+			CompileTimeout: DefaultPluginCompileTimeout},
 	}
 }
 

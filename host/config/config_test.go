@@ -31,7 +31,7 @@ func TestDefaultValidates(t *testing.T) {
 		WAL:      config.WAL{SegmentBytes: 64 << 20},
 		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:     config.Auth{Mode: "dev", ClockSkew: 5 * time.Minute},
-		Plugins:  config.Plugins{BatchTimeout: 30 * time.Second},
+		Plugins:  config.Plugins{BatchTimeout: 30 * time.Second, MaxModuleBytes: 16 << 20, CompileTimeout: time.Minute},
 	}
 	if !reflect.DeepEqual(c, exp) {
 		t.Fatalf("Default() = %+v, want %+v", c, exp)
@@ -47,7 +47,7 @@ func TestParse(t *testing.T) {
 		WAL:      config.WAL{SegmentBytes: 67108864},
 		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:     config.Auth{Mode: "dev", ClockSkew: 5 * time.Minute},
-		Plugins:  config.Plugins{BatchTimeout: 30 * time.Second},
+		Plugins:  config.Plugins{BatchTimeout: 30 * time.Second, MaxModuleBytes: 16 << 20, CompileTimeout: time.Minute},
 	}
 	partial := config.Default()
 	partial.Region = "ap-southeast-2"
@@ -258,6 +258,8 @@ func TestValidate(t *testing.T) {
 			`auth.mode: "" must be dev or sigv4`,
 			"auth.clockSkew: 0s must be from 1s to 1h",
 			"plugins.batchTimeout: 0s must be positive",
+			"plugins.maxModuleBytes: 0 must be at least 8",
+			"plugins.compileTimeout: 0s must be positive",
 		}},
 	}
 	for _, tt := range tests {
@@ -351,7 +353,8 @@ func TestFullYAML(t *testing.T) {
 			{AccessKeyID: "AKIDADMIN", SecretAccessKey: "admin-secret"},
 		}},
 		Catalog: config.Catalog{Source: "glue", Endpoint: "http://127.0.0.1:4573", Region: "eu-west-1", CacheTTL: 10 * time.Second},
-		Plugins: config.Plugins{BatchTimeout: 5 * time.Second, CompilationCacheDir: "/var/cache/wasmhose"},
+		Plugins: config.Plugins{BatchTimeout: 5 * time.Second, CompilationCacheDir: "/var/cache/wasmhose",
+			MaxModuleBytes: 32 << 20, CompileTimeout: 2 * time.Minute},
 	}
 	if !reflect.DeepEqual(c, exp) {
 		t.Fatalf("full.yaml = %+v\nwant        %+v", c, exp)
