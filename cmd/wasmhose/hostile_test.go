@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -40,40 +43,123 @@ type hostileStack struct {
 
 func startHostileStack(t *testing.T) *hostileStack {
 	t.Helper()
+	st, stop := openHostileStack(t, t.TempDir())
+	t.Cleanup(stop)
+	return st
+}
+
+// openHostileStack assembles the stack over dir; stop closes it (the
+// service first, within 5 s, as SIGTERM does).
+func openHostileStack(t *testing.T, dir string) (*hostileStack, func()) {
+	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
+	var closers []func()
+	stop := func() {
+		for i := len(closers) - 1; i >= 0; i-- {
+			closers[i]()
+		}
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			stop()
+		}
+	}()
 	pluginDir := filepath.Join(dir, pluginstore.DirName)
 	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().WithBatchTimeout(2*time.Second).
 		WithCompilationCacheDir(pluginstore.CompilationCacheDir(pluginDir)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = rt.Close(ctx) })
+	closers = append(closers, func() { _ = rt.Close(ctx) })
 	plugs, err := pluginstore.Open(pluginDir, plugins.Catalogue(), rt, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = plugs.Close(ctx) })
+	closers = append(closers, func() { _ = plugs.Close(ctx) })
 	local, err := objstore.NewLocal(filepath.Join(dir, "s3"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = local.Close() })
+	closers = append(closers, func() { _ = local.Close() })
 	svc, err := service.New(service.Options{DataDir: dir, Store: local, Transforms: plugs, Log: wal.Options{NoSync: true},
 		RetryBase: 10 * time.Millisecond, RetryMax: 100 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
+	closers = append(closers, func() {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		_ = svc.Close(cctx)
+		if err := svc.Close(cctx); err != nil {
+			t.Errorf("service close: %v", err)
+		}
 	})
 	srv := httptest.NewServer(api.New(svc, api.Options{}))
-	t.Cleanup(srv.Close)
+	closers = append(closers, srv.Close)
 	c := firehose.New(firehose.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""), HTTPClient: &http.Client{Timeout: 30 * time.Second}})
-	return &hostileStack{dir: dir, client: c, svc: svc}
+	ok = true
+	return &hostileStack{dir: dir, client: c, svc: svc}, stop
+}
+
+// TestStartSectionTurnsHostileAfterRestart is issue #13 item 1: a module
+// whose start section loops only once some time has passed installs, runs,
+// and after a restart neither keeps the service from starting and
+// answering nor from shutting down; its batches fail into processing-failed
+// after the deadline.
+func TestStartSectionTurnsHostileAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	wasm, err := os.ReadFile(wat("startlate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().Add(2 * time.Second)
+	i := bytes.Index(wasm, []byte("LATELATE"))
+	binary.LittleEndian.PutUint64(wasm[i:], uint64(at.UnixNano()))
+	file := filepath.Join(t.TempDir(), "startlate.wasm")
+	if err := os.WriteFile(file, wasm, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI("plugin", "install", "--data-dir", dir, "--timeout", "2s", "--name", "startlate", file); code != 0 {
+		t.Fatalf("install: %s", errOut)
+	}
+	st, stop := openHostileStack(t, dir)
+	createStream(t, st.client, "late", lambdaDest("late", "startlate", "0"))
+	stop()
+	for time.Now().Before(at) {
+		time.Sleep(20 * time.Millisecond) // the wall clock, which the plugin reads
+	}
+
+	opened := make(chan struct{})
+	var stop2 func()
+	go func() {
+		defer close(opened)
+		st, stop2 = openHostileStack(t, dir)
+	}()
+	select {
+	case <-opened:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the service did not start within 20 s with a hostile plugin on a stream")
+	}
+	if _, err := st.client.PutRecord(ctx, &firehose.PutRecordInput{DeliveryStreamName: aws.String("late"), Record: &types.Record{Data: []byte("r1")}}); err != nil {
+		t.Fatalf("PutRecord after the restart: %v", err)
+	}
+	var docs []processingFailed
+	waitFor(t, "the record in processing-failed", func() bool {
+		docs = failedDocs(t, dir, "errors/late/processing-failed/")
+		return len(docs) == 1
+	})
+	if !strings.Contains(docs[0].ErrorMessage, "start function") || string(docs[0].RawData) != "r1" {
+		t.Fatalf("error record %+v, want the start function's timeout", docs[0])
+	}
+	done := make(chan struct{})
+	go func() { stop2(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the service did not stop within 20 s")
+	}
 }
 
 // lambdaDest is a destination whose one processor is the function fn,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/wasmhose/wasmhose/host/buffer"
@@ -44,7 +45,8 @@ type lambdaStep struct {
 }
 
 // compileProcessors turns a stream's processing configuration into steps.
-// It resolves every Lambda processor, so an unknown plugin fails here.
+// Lambda processors resolve their plugin at their first batch (see
+// lazyTransform).
 func compileProcessors(ctx context.Context, d *stream.ExtendedS3DestinationConfiguration, tr Transforms) (lambdas []lambdaStep, delimiter []byte, err error) {
 	if !stream.ProcessingEnabled(d) {
 		return nil, nil, nil
@@ -81,11 +83,7 @@ func compileLambda(ctx context.Context, params map[string]string, tr Transforms)
 		return lambdaStep{}, errors.New("no plugin runtime is configured")
 	}
 	arn := params["LambdaArn"]
-	t, err := tr.Resolve(ctx, arn)
-	if err != nil {
-		return lambdaStep{}, err
-	}
-	step := lambdaStep{arn: arn, t: t, retries: defaultRetries, maxBytes: int(defaultProcessorMB * 1e6), interval: defaultProcessorWait}
+	step := lambdaStep{arn: arn, t: &lazyTransform{arn: arn, tr: tr}, retries: defaultRetries, maxBytes: int(defaultProcessorMB * 1e6), interval: defaultProcessorWait}
 	if v, ok := params["NumberOfRetries"]; ok {
 		step.retries, _ = strconv.Atoi(v)
 	}
@@ -99,6 +97,51 @@ func compileLambda(ctx context.Context, params map[string]string, tr Transforms)
 	}
 	return step, nil
 }
+
+// lazyTransform resolves its plugin at the first batch, not when the
+// pipeline opens: compiling a plugin can take seconds (up to the runtime's
+// compile deadline), and a stream must accept records, and a restarted
+// service listen, meanwhile. CreateDeliveryStream and UpdateDestination
+// still resolve the function first (the service's checkFunctions), so an
+// unknown plugin fails the request. A resolution that fails (the plugin
+// removed, or its first instance failing to start) fails that invocation
+// like a function error: retried, then processing-failed; the next
+// invocation resolves again.
+type lazyTransform struct {
+	arn string
+	tr  Transforms
+	mu  sync.Mutex
+	t   wasmrt.Transformer
+}
+
+// get returns the resolved transform, resolving it if needed.
+func (l *lazyTransform) get(ctx context.Context) (wasmrt.Transformer, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.t != nil {
+		return l.t, nil
+	}
+	t, err := l.tr.Resolve(ctx, l.arn)
+	if err != nil {
+		return nil, err
+	}
+	l.t = t
+	return t, nil
+}
+
+// Transform resolves the plugin and runs the batch.
+func (l *lazyTransform) Transform(ctx context.Context, records []wasmrt.Record) ([]wasmrt.Result, error) {
+	t, err := l.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return t.Transform(ctx, records)
+}
+
+// Close does nothing: the resolver owns the transform.
+func (l *lazyTransform) Close(context.Context) error { return nil }
+
+var _ wasmrt.Transformer = (*lazyTransform)(nil)
 
 // processingFailure is one record for the processing-failed error output.
 type processingFailure struct {

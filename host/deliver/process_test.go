@@ -192,14 +192,29 @@ func TestHostilePluginIsContained(t *testing.T) {
 	}
 }
 
-func TestUnknownFunctionFailsAtOpen(t *testing.T) {
+// TestPluginResolvedAtFirstBatch: opening a pipeline does not compile its
+// plugins (a restarted service must listen while they compile); a function
+// that cannot be resolved fails its batches like a function error, into
+// processing-failed, and leaves nothing in the log.
+func TestPluginResolvedAtFirstBatch(t *testing.T) {
 	s := newStream("nofn", func(d *stream.ExtendedS3DestinationConfiguration) {
 		d.ProcessingConfiguration = &stream.ProcessingConfiguration{Enabled: stream.Bool(true), Processors: []stream.Processor{
-			{Type: "Lambda", Parameters: []stream.ProcessorParameter{{ParameterName: "LambdaArn", ParameterValue: "arn:aws:lambda:us-east-1:000000000000:function:nope"}}}}}
+			{Type: "Lambda", Parameters: []stream.ProcessorParameter{
+				{ParameterName: "LambdaArn", ParameterValue: "arn:aws:lambda:us-east-1:000000000000:function:nope"},
+				{ParameterName: "NumberOfRetries", ParameterValue: "1"}}}}}
+		d.ErrorOutputPrefix = stream.String("errors/!{firehose:error-output-type}/")
 	})
-	_, err := deliver.Open(s, deliver.Options{LogDir: t.TempDir(), Store: newLocal(t), Transforms: newKitchenResolver(t)})
-	if err == nil || !strings.Contains(err.Error(), "no such plugin") {
-		t.Fatalf("Open = %v", err)
+	local := newLocal(t)
+	p := open(t, s, deliver.Options{LogDir: t.TempDir(), Store: local, Transforms: newKitchenResolver(t)})
+	put(t, p, []byte("x"))
+	p.Flush()
+	waitFor(t, "the batch in the error output", func() bool { return p.Stats().ErrorObjects == 1 })
+	_, errs := split(t, objects(t, local))
+	if len(errs) != 1 || errs[0].ErrorCode != "Lambda.FunctionError" || !strings.Contains(errs[0].ErrorMessage, "no such plugin") || errs[0].AttemptsMade != 2 {
+		t.Fatalf("error records %+v", errs)
+	}
+	if st := p.Stats(); st.Log.Unacked != 0 {
+		t.Fatalf("stats %+v", st)
 	}
 }
 
