@@ -62,6 +62,8 @@ func (svc *Service) Snapshot() []metrics.Stream {
 			ConversionFailedBytes:   st.ConversionFailedBytes,
 			ExpiredRecords:          st.ExpiredRecords,
 			LogReadFailures:         st.LogReadFailures,
+			LogDamagedRanges:        st.LogDamagedRanges,
+			LogDamagedBytes:         st.LogDamagedBytes,
 		})
 	}
 	return out
