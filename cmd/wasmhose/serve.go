@@ -192,10 +192,10 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 	srv.Echo().GET("/readyz", func(c echo.Context) error {
 		rctx, cancel := context.WithTimeout(c.Request().Context(), 5*time.Second)
 		defer cancel()
-		if err := svc.Ready(rctx); err != nil {
-			return c.String(http.StatusServiceUnavailable, "not ready: "+err.Error()+"\n")
-		}
-		return c.String(http.StatusOK, "ready\n")
+		// Damage found in a stream's log is reported in the body with a
+		// 200: the service serves; ?strict makes it a 503 (RATIONALE.md).
+		_, strict := c.QueryParams()["strict"]
+		return c.String(svc.Readiness(rctx, strict))
 	})
 	con := console.New(svc, console.Options{Logger: logger}) // the web console at /console/ (GET / redirects there)
 	defer con.Close()

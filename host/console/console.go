@@ -193,6 +193,11 @@ type Totals struct {
 	LogBytes int64 `json:"logBytes"`
 	// Freshness is the age in seconds of the oldest record not yet stored.
 	Freshness float64 `json:"freshness"`
+	// LogDamagedRanges is the damaged ranges the write-ahead log found when
+	// the stream opened: records lost, their bytes quarantined.
+	LogDamagedRanges int64 `json:"logDamagedRanges"`
+	// LogDamagedBytes is the bytes of those ranges.
+	LogDamagedBytes int64 `json:"logDamagedBytes"`
 }
 
 // StreamSummary is one stream as the stream list shows it.
@@ -264,6 +269,8 @@ func (c *Console) summarize(d stream.Description, st *metrics.Stream, now time.T
 			UnackedRecords:   st.UnackedRecords,
 			LogBytes:         st.LogBytes,
 			Freshness:        freshness(now, *st),
+			LogDamagedRanges: st.LogDamagedRanges,
+			LogDamagedBytes:  st.LogDamagedBytes,
 		}
 	}
 	if spark, last := c.sm.recent(s.Name, sparkPoints); spark != nil {

@@ -114,7 +114,7 @@ func fixture(t *testing.T) (*Console, *fakeBackend) {
 	b := &fakeBackend{
 		streams: []*stream.Stream{newStream("fresh", stream.StatusCreating, ""), newStream("clicks", stream.StatusActive, "clicks/!{timestamp:yyyy}/")},
 		snapshot: func() []metrics.Stream {
-			return []metrics.Stream{{Name: "clicks", IncomingRecords: in.Add(10), IncomingBytes: 1000, DeliveredObjects: 4, BufferedRecords: 2, UnackedRecords: 2}}
+			return []metrics.Stream{{Name: "clicks", IncomingRecords: in.Add(10), IncomingBytes: 1000, DeliveredObjects: 4, BufferedRecords: 2, UnackedRecords: 2, LogDamagedRanges: 1, LogDamagedBytes: 512}}
 		},
 		errs: map[string][]deliver.ErrorEvent{"clicks": {{Time: t0, ErrorCode: "S3.AccessDenied", Message: scriptMessage, Key: "<img src=x>", Attempt: 2}}},
 		objects: map[string][]objstore.ObjectInfo{"clicks": {
@@ -246,6 +246,7 @@ func TestStreamList(t *testing.T) {
 		{"version", clicks.Version, "3"},
 		{"created", clicks.Created, t0},
 		{"live totals", clicks.Totals != nil && clicks.Totals.IncomingRecords >= 20 && clicks.Totals.DeliveredObjects == 4, true},
+		{"log damage", clicks.Totals != nil && clicks.Totals.LogDamagedRanges == 1 && clicks.Totals.LogDamagedBytes == 512, true},
 		{"latest point", clicks.Latest != nil && clicks.Latest.IncomingRecords == 2, true},
 		{"sparkline", clicks.Spark, []float64{2}},
 		{"CREATING has no totals", fresh.Totals == nil, true},

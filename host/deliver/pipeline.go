@@ -119,6 +119,10 @@ type Stats struct {
 	// a frame they could not read: damage, or a sealed frame whose key is
 	// wrong or missing. The records from there on stay in the log.
 	LogReadFailures int64
+	// LogDamagedRanges and LogDamagedBytes count the damaged ranges the
+	// write-ahead log found when it opened, and their bytes (see
+	// LogDamage): records lost to a damaged disk or a hand, not a crash.
+	LogDamagedRanges, LogDamagedBytes int64
 }
 
 // Pipeline is one delivery stream's ingest-to-object loop.
@@ -189,6 +193,7 @@ type Pipeline struct {
 	throttled                               atomic.Int64           // records refused with ErrBackpressure
 	expiredRecords, expiredObjects          atomic.Int64           // discarded past the retention period
 	logReadFailures                         atomic.Int64           // replays stopped by an unreadable frame
+	logDamagedRanges, logDamagedBytes       atomic.Int64           // damage the log found at Open
 
 	recent recentErrors
 	elogMu sync.Mutex
@@ -286,6 +291,7 @@ func Open(s *stream.Stream, o Options) (*Pipeline, error) {
 	p.procs.init()
 	p.cfg.Store(st)
 	p.setErrorLog(st)
+	p.reportRecovery(st, l.Recovered())
 	p.buf = buffer.New(st.hints, p.enqueue)
 	p.pbuf = buffer.New(st.procHints, p.enqueueProcessing)
 	for range o.Workers {
@@ -500,6 +506,8 @@ func (p *Pipeline) Stats() Stats {
 		ConversionFailedRecords: p.conversionFailedRecords.Load(),
 		ConversionFailedBytes:   p.conversionFailedBytes.Load(),
 		LogReadFailures:         p.logReadFailures.Load(),
+		LogDamagedRanges:        p.logDamagedRanges.Load(),
+		LogDamagedBytes:         p.logDamagedBytes.Load(),
 	}
 }
 

@@ -57,6 +57,8 @@ type Stream struct {
 	ExpiredRecords int64
 	// LogReadFailures counts write-ahead-log replays stopped by a frame that could not be read (damage, or a wrong or missing encryption key).
 	LogReadFailures int64
+	// LogDamagedRanges and LogDamagedBytes count the damaged ranges, and their bytes, the write-ahead log found when the stream opened.
+	LogDamagedRanges, LogDamagedBytes int64
 }
 
 // PluginRuntime reports the Wasm runtime's instance counters.
@@ -175,6 +177,8 @@ var (
 	descConvFailedBytes  = prometheus.NewDesc("wasmhose_failed_conversion_bytes_total", "Bytes of those records (Firehose: FailedConversion.Bytes).", []string{"stream"}, nil)
 	descExpired          = prometheus.NewDesc("wasmhose_expired_records_total", "Records discarded because the destination failed for longer than the retention period (delivery.retention, Firehose: 24 h).", []string{"stream"}, nil)
 	descWALReadFailures  = prometheus.NewDesc("wasmhose_wal_read_failures_total", "Write-ahead-log replays stopped by a frame that could not be read: damage, or a sealed frame whose key is wrong or missing.", []string{"stream"}, nil)
+	descWALDamagedRanges = prometheus.NewDesc("wasmhose_wal_damaged_ranges_total", "Damaged ranges found in the write-ahead log when the stream opened: records written, maybe acknowledged, that can no longer be read (copied to the log's quarantine folder). Alert on any.", []string{"stream"}, nil)
+	descWALDamagedBytes  = prometheus.NewDesc("wasmhose_wal_damaged_bytes_total", "Bytes of those damaged ranges.", []string{"stream"}, nil)
 	descStreams          = prometheus.NewDesc("wasmhose_streams", "Active delivery streams (Firehose: ResourceCount).", nil, nil)
 )
 
@@ -183,7 +187,8 @@ func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descIncomingRecords, descIncomingBytes, descDeliveredRecords, descDeliveredBytes, descObjects,
 		descStoreCalls, descFreshness, descBufferedRecords, descBufferedBytes, descWALBytes, descWALSegments, descWALUnacked, descStreams,
 		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed, descPluginFailures, descExpired,
-		descConvRecords, descConvBytes, descConvFailed, descConvFailedBytes, descWALReadFailures} {
+		descConvRecords, descConvBytes, descConvFailed, descConvFailedBytes, descWALReadFailures,
+		descWALDamagedRanges, descWALDamagedBytes} {
 		ch <- d
 	}
 }
@@ -230,6 +235,8 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descConvFailedBytes, s.ConversionFailedBytes)
 		counter(descExpired, s.ExpiredRecords)
 		counter(descWALReadFailures, s.LogReadFailures)
+		counter(descWALDamagedRanges, s.LogDamagedRanges)
+		counter(descWALDamagedBytes, s.LogDamagedBytes)
 		for kind, n := range s.PluginFailures {
 			counter(descPluginFailures, n, kind)
 		}

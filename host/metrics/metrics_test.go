@@ -49,7 +49,7 @@ func TestCollectorAndRequests(t *testing.T) {
 	m := New(func() []Stream {
 		return []Stream{{Name: "s", IncomingRecords: 10, IncomingBytes: 100, DeliveredRecords: 8, DeliveredObjects: 2, FailedStoreCalls: 1,
 			OldestUndelivered: now.Add(-3 * time.Second), ProcessingCalls: 4, ProcessingFailures: 1, ProcessingSeconds: 0.5,
-			PluginFailures: map[string]int64{"timeout": 1}}}
+			PluginFailures: map[string]int64{"timeout": 1}, LogDamagedRanges: 2, LogDamagedBytes: 4096}}
 	})
 	m.WatchPluginRuntime(func() (int64, int64, int64) { return 2, 5, 3 })
 	m.ObserveRequest("PutRecordBatch", "s", 200, 5*time.Millisecond, 500, 1000, 0)
@@ -68,6 +68,8 @@ func TestCollectorAndRequests(t *testing.T) {
 		{"wasmhose_execute_processing_calls_total", map[string]string{"stream": "s", "result": "success"}, 3},
 		{"wasmhose_execute_processing_seconds_total", s, 0.5},
 		{"wasmhose_streams", nil, 1},
+		{"wasmhose_wal_damaged_ranges_total", s, 2},
+		{"wasmhose_wal_damaged_bytes_total", s, 4096},
 		{"wasmhose_plugin_failures_total", map[string]string{"stream": "s", "kind": "timeout"}, 1},
 		{"wasmhose_plugin_instances", nil, 2},
 		{"wasmhose_plugin_instances_created_total", nil, 5},

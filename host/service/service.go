@@ -84,6 +84,9 @@ type entry struct {
 	// enc is held shared by Put and exclusively while the pipeline's log
 	// switches its sealer (encryption.go).
 	enc sync.RWMutex
+	// openErr is why the stream's pipeline could not open at start, if it
+	// could not: its log may hold acknowledged records (Ready reports it).
+	openErr error
 }
 
 // Service is the control plane.
@@ -155,6 +158,7 @@ func New(opts Options) (*Service, error) {
 			p, err := svc.openPipeline(s)
 			if err != nil {
 				opts.Logger.Error("cannot open delivery stream", "stream", s.Name, "err", err)
+				e.openErr = err
 				if s.Status == stream.StatusDeleting {
 					s.Status = stream.StatusDeletingFailed
 				} else {

@@ -854,6 +854,10 @@ func TestStreamWhoseLogCannotOpen(t *testing.T) {
 			if s := status(t, svc2, "locked"); s != tt.expStatus {
 				t.Fatalf("status %s, want %s", s, tt.expStatus)
 			}
+			// Its acknowledged records are stuck: readiness says so.
+			if err := svc2.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "stream locked is "+tt.expStatus) {
+				t.Fatalf("Ready = %v, want the stream that could not open", err)
+			}
 			_, _, err = svc2.Put(context.Background(), "locked", [][]byte{[]byte("x")})
 			checkErr(t, err, apierror.TypeResourceNotFound, "is not ACTIVE (it is "+tt.expStatus+")")
 			if tt.expStatus == stream.StatusDeletingFailed {

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/wasmhose/wasmhose/host/deliver"
 	"github.com/wasmhose/wasmhose/host/metrics"
@@ -62,14 +64,17 @@ func (svc *Service) Snapshot() []metrics.Stream {
 			ConversionFailedBytes:   st.ConversionFailedBytes,
 			ExpiredRecords:          st.ExpiredRecords,
 			LogReadFailures:         st.LogReadFailures,
+			LogDamagedRanges:        st.LogDamagedRanges,
+			LogDamagedBytes:         st.LogDamagedBytes,
 		})
 	}
 	return out
 }
 
 // Ready reports why the service cannot serve, or nil: it is closing, the
-// write-ahead log folder is not writable, a stream's destination bucket is
-// unreachable, or a stream's plugin cannot be loaded.
+// write-ahead log folder is not writable, a stream's log could not be
+// opened at start (its records are stuck), a stream's destination bucket
+// is unreachable, or a stream's plugin cannot be loaded.
 func (svc *Service) Ready(ctx context.Context) error {
 	svc.mu.Lock()
 	if svc.closing {
@@ -78,7 +83,11 @@ func (svc *Service) Ready(ctx context.Context) error {
 	}
 	buckets := map[string]string{}
 	functions := map[string]string{}
+	var errs []error
 	for n, e := range svc.streams {
+		if e.openErr != nil && e.pipe == nil {
+			errs = append(errs, fmt.Errorf("stream %s is %s: %w", n, e.s.Status, e.openErr))
+		}
 		if e.s.Status == "ACTIVE" {
 			buckets[e.s.Destination.BucketARN] = n
 			for _, arn := range stream.LambdaFunctions(&e.s.Destination) {
@@ -87,7 +96,6 @@ func (svc *Service) Ready(ctx context.Context) error {
 		}
 	}
 	svc.mu.Unlock()
-	var errs []error
 	if err := writable(filepath.Join(svc.opts.DataDir, "wal")); err != nil {
 		errs = append(errs, fmt.Errorf("write-ahead log: %w", err))
 	}
@@ -111,6 +119,59 @@ func (svc *Service) Ready(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Degraded lists what the service serves despite, one line each, or
+// nothing: damage its streams' write-ahead logs found at start (records
+// lost, their bytes quarantined). Unlike Ready's failures these are past
+// events: the streams accept and deliver records, but an operator must look.
+func (svc *Service) Degraded() []string {
+	svc.mu.Lock()
+	type named struct {
+		name string
+		pipe *deliver.Pipeline
+	}
+	var es []named
+	for n, e := range svc.streams {
+		if e.pipe != nil {
+			es = append(es, named{n, e.pipe})
+		}
+	}
+	svc.mu.Unlock()
+	sort.Slice(es, func(i, j int) bool { return es[i].name < es[j].name })
+	var out []string
+	for _, ne := range es {
+		for _, d := range ne.pipe.LogDamage() {
+			out = append(out, fmt.Sprintf("stream %s: write-ahead log damaged: %s", ne.name, d))
+		}
+	}
+	return out
+}
+
+// Readiness answers the readiness endpoint (/readyz): 503 and the reasons
+// when Ready fails; else 200, "ready", and the Degraded lines after
+// "ready, degraded:" when there are any. With strict a degraded service
+// answers 503 too, for a load balancer that should drain a node whose log
+// was damaged rather than keep it serving.
+func (svc *Service) Readiness(ctx context.Context, strict bool) (status int, body string) {
+	deg := svc.Degraded()
+	var b strings.Builder
+	if err := svc.Ready(ctx); err != nil {
+		status = http.StatusServiceUnavailable
+		b.WriteString("not ready: " + err.Error() + "\n")
+	} else if len(deg) > 0 {
+		status = http.StatusOK
+		if strict {
+			status = http.StatusServiceUnavailable
+		}
+		b.WriteString("ready, degraded:\n")
+	} else {
+		return http.StatusOK, "ready\n"
+	}
+	for _, d := range deg {
+		b.WriteString("degraded: " + d + "\n")
+	}
+	return status, b.String()
 }
 
 // RecentErrors returns an ACTIVE stream's latest delivery errors, newest first.

@@ -24,8 +24,9 @@
 // Because every frame is written with its own write and synced before the
 // next one starts, a crash can damage only the last frame of the last
 // segment, and nothing valid can follow that damage. Open relies on this to
-// tell a torn tail (cut off silently, reported by [Log.Recovered]) from
-// corruption (reported as a [*CorruptionError]).
+// tell a torn tail (cut off quietly, reported by [Log.Recovered]) from
+// damage to data that was synced (delivered around, quarantined and
+// reported loudly: see Recovery below).
 //
 // A write or sync that fails (a full disk) fails only the appends of its
 // frame: the frame is cut off the segment and its sequence numbers are given
@@ -38,15 +39,21 @@
 //	<dir>/00000000000000052341.wal         number of their first record (20 digits)
 //	<dir>/checkpoint                       acknowledged sequence numbers
 //	<dir>/checkpoint.tmp                   a checkpoint being written (deleted by Open)
+//	<dir>/lease                            the sequence lease
+//	<dir>/lease.tmp                        a lease being written (deleted by Open)
 //	<dir>/LOCK                             flock(2)ed while a Log has the folder open
-//	<dir>/<segment>.wal.<offset>.corrupt   damaged data set aside by Options.RepairCorrupt
+//	<dir>/quarantine/<segment>.<from>-<to>.damaged
+//	                                       a copy of the damaged bytes [from, to)
+//	                                       of a segment, made by Open
 //
-// Sequence numbers start at 1. One that Append has returned is never given
-// again (only those of a torn, unacknowledged tail are). A new segment starts
-// when the next frame would take the current one past Options.SegmentBytes;
-// its creation is made durable (the folder is synced) before anything is
-// written to it. A segment whose records are all acknowledged is deleted,
-// except the one being written.
+// Sequence numbers start at 1, and they are the RecordIds producers see:
+// one that may have reached a producer is never given again, whatever
+// happens to its record (see the sequence lease). A new segment starts
+// when the next frame would take the current one past Options.SegmentBytes,
+// and after Open skipped sequence numbers or found the last segment
+// damaged; its creation is made durable (the folder is synced) before
+// anything is written to it. A segment whose records are all acknowledged
+// (or lost to damage) is deleted, except the one being written.
 //
 // # Segment files
 //
@@ -127,28 +134,66 @@
 // ignored (see Recovery.CheckpointErr): everything in the segments is
 // replayed. [DecodeCheckpoint] implements these rules and is fuzzed.
 //
+// # Sequence lease
+//
+// The lease file bounds the sequence numbers given out:
+//
+//	offset  size  field
+//	0       4     magic: 'W' 'H' 'L' '1' (0x57 0x48 0x4c 0x31)
+//	4       4     CRC-32C of bytes 8..19, uint32
+//	8       8     limit L, uint64: no sequence number >= L was given out
+//	16      4     flags, uint32: 1 when the log was closed cleanly, and L is
+//	              then exactly the next sequence number; else 0
+//
+// Before the writer gives out a number at or above L it replaces the
+// lease (temporary file, rename, both synced) with one reaching a block of
+// 2^20 numbers further, flags 0: one synced write per million records.
+// Close writes the exact next number with flags 1. So after a crash Open
+// skips to L, past every number that can have reached a producer, even
+// when the frames that held them were cut off, and after a clean close it
+// knows exactly where the log must end: a log that ends sooner lost
+// records, which is damage, not a torn tail. A log without a lease (new,
+// or written before leases) behaves as after a clean close, except that a
+// torn tail, or a lease that fails its checksum, skips two blocks.
+// [DecodeLease] implements these rules and is fuzzed.
+//
 // # Recovery
 //
-// Open reads the checkpoint, deletes segments it covers entirely without
-// reading them, and scans every other segment frame by frame, checking
-// both checksums, the payload layout and the sequence numbers. Then:
+// Open reads the checkpoint and the lease, deletes segments the checkpoint
+// covers entirely without reading them, and scans every other segment frame
+// by frame, checking both checksums, the payload layout and the sequence
+// numbers. When the bytes at some offset are not the frame expected there,
+// the scan resynchronises: it looks, at every later offset, for a frame
+// whose header and payload checksums verify and whose sequence numbers lie
+// after those already read (and before the next segment's), and goes on
+// from there. Then:
 //
-//   - A bad frame in the last segment with no valid frame after it is a
-//     torn tail: the write that made it never returned, so nothing in it was
-//     acknowledged. The file is truncated where the bad frame starts, and
-//     [Log.Recovered] reports the bytes and frame dropped.
-//   - Any other damage (a bad frame in an earlier segment, a bad frame
-//     followed by valid ones, sequence numbers that do not follow on) is
-//     corruption of data that was synced and may have been acknowledged.
-//     Open does not skip over it: it fails with a [*CorruptionError] that
-//     names the file, the offset and the sequence number, and it changes
-//     nothing on disk. An operator can then set Options.RepairCorrupt, which
-//     keeps the frames before the damage, moves the rest of that segment to
-//     a .corrupt file, and reports the sequence numbers lost.
+//   - A bad frame in the last segment with nothing valid behind it, when
+//     the log was not closed cleanly, is a torn tail: the write that made
+//     it never returned, so nothing in it was acknowledged. The file is
+//     truncated where the torn frame starts, and [Log.Recovered] reports
+//     the bytes dropped. Whole frames before the torn one (a header that
+//     verifies and a payload that ends before the file does) were synced
+//     before it was written: they are damage, not the tear.
+//   - Any other bad range (in an earlier segment, followed by valid
+//     frames, at the end of a log closed cleanly, or sequence numbers that
+//     do not follow on) is damage to data that was synced and may have been
+//     acknowledged. Open copies its bytes to the quarantine folder, leaves
+//     the segment as it is (Replay steps over the range), treats the
+//     sequence numbers it may have held as acknowledged (nothing can
+//     deliver them) and lists it in Recovery.Damaged, so the caller can
+//     raise the alarm. Every readable record before and after it is kept.
+//     A damaged last segment is not appended to: the next record starts a
+//     new one.
 //   - Sequence numbers that no segment holds are treated as acknowledged
 //     (they belonged to deleted segments); those the checkpoint did not
-//     cover are reported in Recovery.Holes.
+//     cover are reported in Recovery.Holes, or, when the checkpoint is
+//     sound and a segment ends before the next one starts, as damage.
 //
+// The damage stays in its segment, and is found and reported again by each
+// Open, until every readable record of the segment is acknowledged and the
+// segment deleted; the quarantined copy stays until the log is removed.
 // Replay reads the segments again and checks every frame again, so damage
-// that appears after Open is reported by Replay as a [*CorruptionError].
+// that appears after Open is reported by Replay as a [*CorruptionError]
+// (and dealt with by the next Open).
 package wal

@@ -184,3 +184,13 @@ func copyDir(t testing.TB, src string) string {
 	}
 	return dst
 }
+
+// crash stops l as a killed process would leave its folder: the appends
+// already returned are on disk, and the sequence lease does not record a
+// clean close.
+func crash(t testing.TB, l *Log) {
+	t.Helper()
+	if err := l.close(false); err != nil {
+		t.Fatal(err)
+	}
+}

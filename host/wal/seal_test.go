@@ -184,9 +184,7 @@ func TestSealedTornTail(t *testing.T) {
 	l := openLog(t, dir, Options{Sealer: sealer(t, k)})
 	mustAppend(t, l, testRecords(0, 5), 1)
 	mustAppend(t, l, testRecords(5, 10), 6)
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	crash(t, l)
 	seg := lastSegment(t, dir)
 	fi, err := os.Stat(seg)
 	if err != nil {

@@ -3,6 +3,7 @@ package wal
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -19,9 +20,11 @@ const (
 	// segmentDigits is the width of the zero-padded first sequence number
 	// in a segment file name (enough for any uint64).
 	segmentDigits = 20
-	// corruptExt is appended to the name of a segment's damaged remainder
-	// when Options.RepairCorrupt moves it aside.
-	corruptExt = ".corrupt"
+	// quarantineDir is the folder, inside the log folder, that keeps a
+	// copy of every damaged range Open finds.
+	quarantineDir = "quarantine"
+	// damagedExt ends the name of a quarantined copy.
+	damagedExt = ".damaged"
 	// markInterval is the arrival-time resolution of Stats'
 	// OldestUnackedArrival, in nanoseconds.
 	markInterval = int64(1e9)
@@ -38,9 +41,16 @@ var errSeqDamage = errors.New("sequence numbers do not follow on")
 type segment struct {
 	first uint64 // sequence number of the first record, also the file name
 	end   uint64 // one past the last record written to it
-	size  int64  // bytes of whole frames in the file
+	size  int64  // bytes of whole frames (and damaged ranges between them) in the file
 	marks []mark // sparse (seq, arrival) samples, for OldestUnackedArrival
+	// skips are the damaged ranges Open found in the file, in file order:
+	// Replay steps over them. A segment with skips is never appended to.
+	skips []span
 }
+
+// span is a damaged byte range [off, end) of a segment; off == end marks
+// sequence numbers missing between two valid frames.
+type span struct{ off, end int64 }
 
 // mark records that the frame starting at seq held records that arrived no
 // earlier than arrival (Unix nanoseconds; 0 for unknown).
@@ -123,21 +133,35 @@ func listSegments(dir string) ([]uint64, error) {
 // scanResult is what scanSegment learned about a segment file.
 type scanResult struct {
 	end      uint64 // one past the last record of the valid frames
-	size     int64  // bytes of valid frames
+	size     int64  // offset just past the last valid frame
 	fileSize int64  // bytes in the file
 	frames   int    // number of valid frames
 	marks    []mark
-	// damage, when not nil, is why the frame at offset size is not valid.
-	// It wraps ErrTruncated, or ErrCorrupt (including a frame whose
-	// sequence numbers do not continue the segment).
-	damage error
+	// damage lists, in file order, the stretches that hold no valid frame
+	// and the sequence numbers missing between two valid frames.
+	damage []damagedRange
 }
 
+// damagedRange is one stretch of a segment that holds no valid frame.
+type damagedRange struct {
+	off, end int64  // the bytes [off, end); off == end when only sequence numbers are missing
+	seq      uint64 // the sequence number expected at off
+	next     uint64 // first sequence number of the valid frame at end; 0 when none follows in the file
+	err      error  // why the bytes at off are not the frame expected there
+}
+
+// trailing reports whether no valid frame follows the damage in its file.
+func (d damagedRange) trailing() bool { return d.next == 0 }
+
 // scanSegment reads the segment file at path, which must start with the
-// record first, validating every frame up to the end of the file or the
-// first invalid one. buf is scratch space it may grow. The error is for
-// failures to read the file; damage is reported in the result.
-func scanSegment(path string, first uint64, buf *[]byte) (scanResult, error) {
+// record first, validating every frame. A valid frame decodes, checksums
+// and layout included, starts at or after the sequence number expected and
+// ends at or below limit. When the bytes at some offset are not a valid
+// frame, the scan resynchronises on the next valid frame in the file (see
+// resync) and goes on from there, so damage hides only what it covers.
+// buf is scratch space it may grow. The error is for failures to read the
+// file; damage is reported in the result.
+func scanSegment(path string, first, limit uint64, buf *[]byte) (scanResult, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return scanResult{}, fmt.Errorf("wal: scan segment: %w", err)
@@ -150,23 +174,42 @@ func scanSegment(path string, first uint64, buf *[]byte) (scanResult, error) {
 	res := scanResult{end: first, fileSize: fi.Size()}
 	r := newReader(f, res.fileSize)
 	var hdr [HeaderSize]byte
-	for res.size < res.fileSize {
-		fr, n, err := readFrame(r, hdr[:], res.fileSize-res.size, buf)
-		if err != nil {
-			if errors.Is(err, ErrTruncated) || errors.Is(err, ErrCorrupt) {
-				res.damage = err
-				return res, nil
+	var off int64
+	for off < res.fileSize {
+		fr, n, err := readFrame(r, hdr[:], res.fileSize-off, buf)
+		if err == nil && (fr.FirstSeq < res.end || fr.EndSeq() > limit) {
+			err = fmt.Errorf("%w: %w: frame holds sequence numbers %d to %d, want from %d and below %d",
+				ErrCorrupt, errSeqDamage, fr.FirstSeq, fr.EndSeq()-1, res.end, limit)
+		}
+		if err == nil {
+			if fr.FirstSeq > res.end {
+				// A valid frame, but records are missing before it.
+				res.damage = append(res.damage, damagedRange{off: off, end: off, seq: res.end, next: fr.FirstSeq,
+					err: fmt.Errorf("%w: %w: frame starts at sequence number %d, want %d", ErrCorrupt, errSeqDamage, fr.FirstSeq, res.end)})
 			}
+			res.marks = appendMark(res.marks, fr)
+			res.end = fr.EndSeq()
+			off += int64(n)
+			res.size = off
+			res.frames++
+			continue
+		}
+		if !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrCorrupt) {
 			return res, fmt.Errorf("wal: scan segment %s: %w", path, err)
 		}
-		if fr.FirstSeq != res.end {
-			res.damage = fmt.Errorf("%w: %w: frame starts at sequence number %d, want %d", ErrCorrupt, errSeqDamage, fr.FirstSeq, res.end)
-			return res, nil
+		at, next, rerr := resync(f, off, res.end, limit, res.fileSize, buf)
+		if rerr != nil {
+			return res, fmt.Errorf("wal: scan segment %s: %w", path, rerr)
 		}
-		res.marks = appendMark(res.marks, fr)
-		res.end = fr.EndSeq()
-		res.size += int64(n)
-		res.frames++
+		res.damage = append(res.damage, damagedRange{off: off, end: at, seq: res.end, next: next, err: err})
+		if next == 0 {
+			break
+		}
+		if _, err := f.Seek(at, io.SeekStart); err != nil {
+			return res, fmt.Errorf("wal: scan segment %s: %w", path, err)
+		}
+		r.Reset(f)
+		off, res.end = at, next
 	}
 	return res, nil
 }
@@ -238,77 +281,185 @@ func newReader(f *os.File, size int64) *bufio.Reader {
 	return bufio.NewReaderSize(f, int(max(16, min(size, readBufferSize))))
 }
 
-// validAfter looks for evidence that the damage at offset in the segment at
-// path is not a torn tail: a valid frame further on whose records come
-// after after (the sequence number expected at the damage). It returns how
-// many such frames it found and one past the highest sequence number they
-// hold. A write cut short by a crash leaves nothing valid behind it, because
-// the log issues one frame per write and syncs it before the next write.
-func validAfter(path string, offset int64, after uint64) (frames int, end uint64, err error) {
+// resync finds the first valid frame after the damage at offset off of the
+// segment file f of size bytes: a position, after off, where a frame
+// decodes with both checksums and its layout, starting at or after the
+// sequence number expect and ending at or below limit. It returns that
+// frame's offset and first sequence number, or size and 0 when there is
+// none.
+//
+// Every position after off is a candidate, including those inside the
+// extent the damaged frame's header announces, because a frame cut short
+// in the middle of the file is followed by the next one sooner than its
+// header says. The file is read in windows of readBufferSize bytes; only a
+// position holding "WH" and a header whose checksum verifies costs a
+// payload read.
+//
+// # Notes
+//
+// A record whose data is itself a valid frame (a log segment sent as a
+// record) is a candidate like any other: if damage falls just before it,
+// its records would be taken for the log's. The sequence-number bounds
+// make that unlikely; sealed frames, whose data is encrypted, cannot hold
+// one.
+func resync(f *os.File, off int64, expect, limit uint64, size int64, buf *[]byte) (int64, uint64, error) {
+	var win []byte
+	prefix := []byte(frameMagic[:2]) // "WH", shared by plain and sealed frames
+	for base := off + 1; base+HeaderSize <= size; base += readBufferSize {
+		m := min(int64(readBufferSize+HeaderSize-1), size-base)
+		if int64(cap(win)) < m {
+			win = make([]byte, m)
+		}
+		w := win[:m]
+		if _, err := f.ReadAt(w, base); err != nil {
+			return 0, 0, err
+		}
+		for i := 0; i < readBufferSize && i+HeaderSize <= len(w); i++ {
+			k := bytes.Index(w[i:], prefix)
+			if k < 0 {
+				break
+			}
+			i += k
+			if i >= readBufferSize || i+HeaderSize > len(w) {
+				break
+			}
+			n, crc, sealed, err := parseHeader(w[i : i+HeaderSize])
+			if err != nil {
+				continue
+			}
+			q := base + int64(i)
+			if int64(n) > size-q-HeaderSize {
+				continue
+			}
+			if cap(*buf) < n {
+				*buf = make([]byte, n)
+			}
+			p := (*buf)[:n]
+			if _, err := f.ReadAt(p, q+HeaderSize); err != nil {
+				return 0, 0, err
+			}
+			if fr, err := decodeAny(p, crc, sealed); err == nil && fr.FirstSeq >= expect && fr.EndSeq() <= limit {
+				return q, fr.FirstSeq, nil
+			}
+		}
+	}
+	return size, 0, nil
+}
+
+// tornStart tells, in the damaged end [off, size) of the segment at path,
+// the last of a log that was not closed, the torn write from damage before it. A crash
+// cuts short only the frame being written, and the log writes a frame only
+// after the previous one is synced: so a frame whose header verifies and
+// whose announced end lies before the end of the file was written whole,
+// and is damaged, not torn. tornStart steps over such frames (and over
+// bytes up to the next header that verifies) and returns where the torn
+// frame starts, off when the whole range is one torn write. claimed is the
+// first sequence number the torn frame's payload announces, unverified
+// (its checksum cannot be checked), 0 when it is not there.
+func tornStart(path string, off, size int64) (at int64, claimed uint64, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer f.Close()
-	if _, err := f.Seek(offset+1, io.SeekStart); err != nil {
-		return 0, 0, err
-	}
-	// The remainder of one segment: bounded by the segment size plus one
-	// frame, read once on a rare path.
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return 0, 0, err
-	}
-	for i := 0; ; {
-		k := bytes.Index(b[i:], []byte(frameMagic))
-		if k < 0 {
-			return frames, end, nil
+	at = off
+	var h [HeaderSize + 8]byte
+	for size-at >= HeaderSize {
+		if _, err := f.ReadAt(h[:HeaderSize], at); err != nil {
+			return 0, 0, err
 		}
-		i += k
-		fr, n, err := DecodeFrame(b[i:])
-		if err == nil && fr.FirstSeq > after {
-			frames++
-			end = max(end, fr.EndSeq())
-			i += n
+		n, _, _, herr := parseHeader(h[:HeaderSize])
+		if herr != nil {
+			q, found, err := nextHeader(f, at+1, size)
+			if err != nil || !found {
+				return at, 0, err
+			}
+			at = q
 			continue
 		}
-		i++
+		end := at + HeaderSize + int64(n)
+		if end < size {
+			at = end // written whole before later writes: damaged
+			continue
+		}
+		if size-at >= int64(len(h)) {
+			if _, err := f.ReadAt(h[HeaderSize:], at+HeaderSize); err != nil {
+				return 0, 0, err
+			}
+			claimed = binary.LittleEndian.Uint64(h[HeaderSize:])
+		}
+		return at, claimed, nil
 	}
+	return at, 0, nil
 }
 
-// moveAside copies the bytes of the segment at path from offset on into
-// corruptPath(path, offset), syncs that copy, and truncates the segment at
-// offset.
-func moveAside(path string, offset int64, sync bool) error {
+// nextHeader finds the first position at or after from, in a file of size
+// bytes, holding a frame header whose checksum verifies.
+func nextHeader(f *os.File, from, size int64) (int64, bool, error) {
+	var win []byte
+	prefix := []byte(frameMagic[:2])
+	for base := from; base+HeaderSize <= size; base += readBufferSize {
+		m := min(int64(readBufferSize+HeaderSize-1), size-base)
+		if int64(cap(win)) < m {
+			win = make([]byte, m)
+		}
+		w := win[:m]
+		if _, err := f.ReadAt(w, base); err != nil {
+			return 0, false, err
+		}
+		for i := 0; i < readBufferSize && i+HeaderSize <= len(w); i++ {
+			k := bytes.Index(w[i:], prefix)
+			if k < 0 {
+				break
+			}
+			i += k
+			if i >= readBufferSize || i+HeaderSize > len(w) {
+				break
+			}
+			if _, _, _, err := parseHeader(w[i : i+HeaderSize]); err == nil {
+				return base + int64(i), true, nil
+			}
+		}
+	}
+	return 0, false, nil
+}
+
+// quarantine copies the bytes [off, end) of the segment at path into the
+// log folder's quarantine folder and returns the copy's path. A copy of
+// the right size already there (the same damage, found by an earlier
+// Open) is kept as it is.
+func quarantine(dir, path string, off, end int64, noSync bool) (string, error) {
+	qdir := filepath.Join(dir, quarantineDir)
+	dst := filepath.Join(qdir, fmt.Sprintf("%s.%d-%d%s", filepath.Base(path), off, end, damagedExt))
+	if fi, err := os.Stat(dst); err == nil && fi.Mode().IsRegular() && fi.Size() == end-off {
+		return dst, nil
+	}
+	if err := os.MkdirAll(qdir, 0o755); err != nil {
+		return "", err
+	}
 	src, err := os.Open(path)
 	if err != nil {
-		return err
+		return "", err
 	}
 	defer src.Close()
-	if _, err := src.Seek(offset, io.SeekStart); err != nil {
-		return err
-	}
-	dst, err := os.OpenFile(corruptPath(path, offset), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return err
+		return "", err
 	}
-	_, err = io.Copy(dst, src)
-	if err == nil && sync {
-		err = dst.Sync()
+	_, err = io.Copy(out, io.NewSectionReader(src, off, end-off))
+	if err == nil && !noSync {
+		err = out.Sync()
 	}
-	if cerr := dst.Close(); err == nil {
+	if cerr := out.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return err
+	if err == nil && !noSync {
+		err = errors.Join(syncDir(qdir), syncDir(dir))
 	}
-	return truncateFile(path, offset, sync)
-}
-
-// corruptPath names the file that keeps the damaged remainder, from
-// offset on, of the segment at path.
-func corruptPath(path string, offset int64) string {
-	return fmt.Sprintf("%s.%d%s", path, offset, corruptExt)
+	if err != nil {
+		return "", err
+	}
+	return dst, nil
 }
 
 // truncateFile cuts the file at path to size bytes, and syncs it.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -51,16 +52,6 @@ type Options struct {
 	// acknowledged records. Only a process crash is survived. For tests
 	// and benchmarks. Default false.
 	NoSync bool
-
-	// RepairCorrupt makes Open proceed past corruption that is not a torn
-	// tail, instead of failing with a *CorruptionError. The frames before
-	// the damage are kept; the damaged remainder of that segment is moved
-	// to a file named <segment>.<offset>.corrupt (nothing is
-	// destroyed), the sequence numbers it held are treated as
-	// acknowledged, and the damage is listed in Recovery.Repaired and
-	// Recovery.Lost. Records acknowledged to producers may be lost this
-	// way; it is an operator's decision. Default false.
-	RepairCorrupt bool
 
 	// FS opens the files the log writes (segments and the checkpoint).
 	// Default nil: the operating system's. Tests set it to inject faults.
@@ -143,13 +134,17 @@ type Recovery struct {
 	// 0 or 1, since the log writes one frame per fsync.
 	DroppedFrames int
 
-	// Repaired lists corruption that Options.RepairCorrupt moved aside.
-	Repaired []*CorruptionError
-	// Lost lists the sequence numbers known to have been in the damaged
-	// data that Options.RepairCorrupt moved aside. Records of the damaged
-	// frame itself may be missing from it when no later frame tells where
-	// they ended.
-	Lost []Range
+	// Damaged lists the damage found in segments that is not a torn tail:
+	// data that was synced, and may have been acknowledged, but no longer
+	// reads back. Open delivers everything around it and copies each
+	// damaged range to the quarantine folder. Empty for a healthy log.
+	Damaged []Damage
+
+	// Skipped is the range of sequence numbers Open stepped over because
+	// some of them may have been given out before the log stopped without
+	// closing (see Log.Append): they are never given again. Empty after a
+	// clean close.
+	Skipped Range
 
 	// Holes lists sequence numbers below NextSeq that no segment holds and
 	// the checkpoint did not mark acknowledged. They are treated as
@@ -161,14 +156,56 @@ type Recovery struct {
 	// not; the log then replays everything in its segments (duplicates,
 	// not loss).
 	CheckpointErr error
+
+	// LeaseErr is why the sequence lease could not be used, if it could
+	// not; Open then skips a whole lease block of sequence numbers so
+	// that none is given twice.
+	LeaseErr error
 }
 
-// CorruptionError reports damaged log data that is not a torn tail: a bad
-// frame in a segment that is not the last one, a bad frame followed by
-// valid ones, or sequence numbers that do not follow on. Records after the
-// damage may have been acknowledged to producers, so the log does not
-// guess: Open fails (unless Options.RepairCorrupt is set), leaving the files
-// untouched for an operator. errors.Is(err, ErrCorrupt) is true.
+// Damage is one damaged range of a segment that Open found: bytes that are
+// not a valid frame although valid frames, or records that were
+// acknowledged, follow them. The records they held cannot be delivered;
+// everything before and after them is.
+type Damage struct {
+	// Segment is the path of the damaged segment file.
+	Segment string
+	// Offset and End delimit the damaged bytes [Offset, End) in it. They
+	// are equal when no bytes are damaged but records are missing: a frame
+	// whose sequence numbers do not follow on, or a log that ends before
+	// the sequence number it was closed at.
+	Offset, End int64
+	// Seqs are the sequence numbers the damaged range may have held: none
+	// of them is delivered, and none is given out again. An upper bound:
+	// some may never have been given out.
+	Seqs Range
+	// Quarantine is the path of the copy of the damaged bytes, under the
+	// log folder's quarantine folder; empty when End == Offset.
+	Quarantine string
+	// Err describes the damage at Offset. errors.Is(Err, ErrCorrupt) or
+	// errors.Is(Err, ErrTruncated) is true.
+	Err error
+}
+
+// Bytes returns the number of damaged bytes.
+func (d Damage) Bytes() int64 { return d.End - d.Offset }
+
+// String describes the damage for a log line.
+func (d Damage) String() string {
+	s := fmt.Sprintf("segment %s damaged at bytes %d to %d", d.Segment, d.Offset, d.End)
+	if d.Seqs.To > d.Seqs.From {
+		s += fmt.Sprintf(", sequence numbers %d to %d unreadable", d.Seqs.From, d.Seqs.To-1)
+	}
+	if d.Quarantine != "" {
+		s += ", copied to " + d.Quarantine
+	}
+	return s + ": " + d.Err.Error()
+}
+
+// CorruptionError reports damage that Replay found in data Open had
+// validated: a segment damaged while the log was open. Replay stops there;
+// the next Open finds the damage, quarantines it and delivers what
+// surrounds it. errors.Is(err, ErrCorrupt) is true.
 type CorruptionError struct {
 	// Segment is the path of the damaged segment file.
 	Segment string
@@ -177,17 +214,14 @@ type CorruptionError struct {
 	Offset int64
 	// Seq is the sequence number expected at Offset.
 	Seq uint64
-	// FramesAfter is the number of valid frames found after the damage in
-	// the same file.
-	FramesAfter int
 	// Err describes the damage.
 	Err error
 }
 
 // Error implements error.
 func (e *CorruptionError) Error() string {
-	return fmt.Sprintf("wal: segment %s corrupt at offset %d (sequence number %d, %d valid frames after): %v",
-		e.Segment, e.Offset, e.Seq, e.FramesAfter, e.Err)
+	return fmt.Sprintf("wal: segment %s corrupt at offset %d (sequence number %d): %v",
+		e.Segment, e.Offset, e.Seq, e.Err)
 }
 
 // Unwrap returns ErrCorrupt and the underlying error.
@@ -224,6 +258,11 @@ type Log struct {
 	// sealer seals the frames the writer takes from now on; under qmu.
 	sealer Sealer
 
+	// leased is the limit of the sequence lease on disk: the writer gives
+	// out no sequence number at or above it before writing a larger one.
+	// Owned by the writer goroutine (and by Open and Close around it).
+	leased uint64
+
 	// Owned by the writer goroutine (and by Open before it starts).
 	sealBuf  []byte
 	file     File
@@ -249,8 +288,10 @@ type Log struct {
 // it: it loads the checkpoint, deletes segments whose records are all
 // acknowledged, scans the others frame by frame validating checksums and
 // sequence numbers, and truncates a torn tail of the last segment (see
-// Recovered). Damage anywhere else fails Open with a *CorruptionError
-// unless Options.RepairCorrupt is set. Another Log holding dir fails it with
+// Recovered). Damage anywhere else does not stop it: the records before
+// and after a damaged range are kept, the range is copied to the
+// quarantine folder and listed in Recovery.Damaged, and its sequence
+// numbers are never given again. Another Log holding dir fails it with
 // ErrLocked.
 func Open(dir string, o Options) (*Log, error) {
 	o = o.withDefaults()
@@ -283,8 +324,10 @@ func Open(dir string, o Options) (*Log, error) {
 // recover rebuilds the log's state from dir. See Open.
 func (l *Log) recover() error {
 	dir, o := l.dir, l.opts
-	if err := os.Remove(filepath.Join(dir, checkpointTemp)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("wal: %w", err)
+	for _, tmp := range []string{checkpointTemp, leaseTemp} {
+		if err := os.Remove(filepath.Join(dir, tmp)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("wal: %w", err)
+		}
 	}
 	acks, err := readCheckpoint(dir)
 	if err != nil {
@@ -295,11 +338,20 @@ func (l *Log) recover() error {
 		acks = ackSet{}
 	}
 	acks.add(0, 1) // there is no sequence number 0
+	ls, haveLease, err := readLease(dir)
+	if err != nil {
+		if !errors.Is(err, ErrCorrupt) {
+			return err
+		}
+		l.rec.LeaseErr = err
+	}
+	closed := haveLease && ls.closed
 	firsts, err := listSegments(dir)
 	if err != nil {
 		return err
 	}
 	next := max(1, acks.maxEnd())
+	recovered := false // acknowledgements added by recovery: persist them durably
 	var buf []byte
 	for i, first := range firsts {
 		path := segmentPath(dir, first)
@@ -311,21 +363,112 @@ func (l *Log) recover() error {
 			}
 			continue
 		}
-		res, err := scanSegment(path, first, &buf)
+		limit := uint64(math.MaxUint64)
+		if !last {
+			limit = firsts[i+1]
+		}
+		res, err := scanSegment(path, first, limit, &buf)
 		if err != nil {
 			return err
 		}
-		if res.damage != nil {
-			if err := l.handleDamage(path, first, last, &res, &acks, &next, firsts); err != nil {
+		seg := &segment{first: first, end: res.end, size: res.size, marks: res.marks}
+		for _, d := range res.damage {
+			if d.trailing() && last && !closed {
+				// A bad frame with nothing valid behind it, in the segment
+				// being written when the process stopped without closing
+				// the log, is the torn tail of a write that never
+				// returned: nothing in it was acknowledged. Cut it off.
+				// Whole frames before it are damage, not the tear.
+				torn, claimed, err := tornStart(path, d.off, d.end)
+				if err != nil {
+					return fmt.Errorf("wal: scan torn tail: %w", err)
+				}
+				if torn > d.off {
+					to := claimed
+					if to < d.seq || (haveLease && to > ls.limit) {
+						to = d.seq // unknown: the lease skips past it
+					}
+					dd := d
+					dd.end, dd.next = torn, max(to, d.seq)
+					dmg, err := l.damaged(seg, path, dd, 0, &acks)
+					if err != nil {
+						return err
+					}
+					next, recovered = max(next, dmg.Seqs.To), true
+				}
+				if err := truncateFile(path, torn, !o.NoSync); err != nil {
+					return fmt.Errorf("wal: truncate torn tail: %w", err)
+				}
+				seg.size = torn
+				l.rec.TornSegment = path
+				l.rec.TruncatedBytes = d.end - torn
+				l.rec.DroppedFrames = 1
+				continue
+			}
+			to := d.next
+			if d.trailing() {
+				to = limit // the next segment's first
+				if last {
+					to = ls.limit // closed cleanly at that sequence number
+				}
+				seg.size = d.end
+			}
+			dmg, err := l.damaged(seg, path, d, to, &acks)
+			if err != nil {
 				return err
 			}
+			next, recovered = max(next, dmg.Seqs.To), true
 		}
-		if !last && res.end > firsts[i+1] {
-			return &CorruptionError{Segment: path, Offset: res.size, Seq: res.end,
-				Err: fmt.Errorf("%w: segment holds records up to %d, past the next segment's first %d", ErrCorrupt, res.end-1, firsts[i+1])}
+		if !last && res.end < limit && l.rec.CheckpointErr == nil && (len(res.damage) == 0 || !res.damage[len(res.damage)-1].trailing()) {
+			// The segment ends before the next one starts: whole frames
+			// (or segments) are gone, unless they were acknowledged (the
+			// numbers skipped after a crash are). Without a checkpoint
+			// this cannot be told from segments deleted once
+			// acknowledged: the gap is then only one of the Holes.
+			if gaps := acks.gaps(res.end, limit); len(gaps) > 0 {
+				d := damagedRange{off: res.size, end: res.size, seq: res.end,
+					err: fmt.Errorf("%w: %w: segment ends at sequence number %d, the next one starts at %d", ErrCorrupt, errSeqDamage, res.end, limit)}
+				if _, err := l.damaged(seg, path, d, limit, &acks); err != nil {
+					return err
+				}
+				recovered = true
+			}
 		}
-		l.segs = append(l.segs, &segment{first: first, end: res.end, size: res.size, marks: res.marks})
+		l.segs = append(l.segs, seg)
 		next = max(next, res.end)
+	}
+
+	// The sequence lease: numbers below its limit may have been given out.
+	switch {
+	case closed && next < ls.limit:
+		// Closed cleanly at ls.limit, yet the records before it are gone
+		// from the end of the log: damage, not a crash.
+		path := dir
+		var seg *segment
+		if n := len(l.segs); n > 0 {
+			seg = l.segs[n-1]
+			path = segmentPath(dir, seg.first)
+		} else {
+			seg = &segment{} // no segment left to mark
+		}
+		d := damagedRange{off: seg.size, end: seg.size, seq: next,
+			err: fmt.Errorf("%w: %w: the log ends at sequence number %d, it was closed at %d", ErrCorrupt, errSeqDamage, next, ls.limit)}
+		if _, err := l.damaged(seg, path, d, ls.limit, &acks); err != nil {
+			return err
+		}
+		next, recovered = ls.limit, true
+	case haveLease && !closed && next < ls.limit:
+		// Stopped without closing: numbers up to the lease's limit may
+		// have been given out with records a crash or damage took away.
+		l.rec.Skipped = Range{next, ls.limit}
+	case !haveLease && (l.rec.LeaseErr != nil || l.rec.TornSegment != ""):
+		// No usable lease (a damaged one, or a log written before
+		// leases) and a crash: skip a whole block.
+		l.rec.Skipped = Range{next, next + 2*leaseBlock}
+	}
+	if r := l.rec.Skipped; r.To > r.From {
+		acks.add(r.From, r.To)
+		next, recovered = r.To, true
 	}
 
 	// Sequence numbers below next that no segment holds were acknowledged
@@ -340,13 +483,14 @@ func (l *Log) recover() error {
 		prev = max(prev, s.end)
 	}
 
-	// The active segment: the last one if it ends at next and still has
-	// unacknowledged records (or none at all), else a new one.
+	// The active segment: the last one if it ends at next, is undamaged
+	// and still has unacknowledged records (or none at all), else a new
+	// one.
 	var lastSeg *segment
 	if n := len(l.segs); n > 0 {
 		lastSeg = l.segs[n-1]
 	}
-	if lastSeg == nil || lastSeg.end != next || (lastSeg.size > 0 && acks.covers(lastSeg.first, lastSeg.end)) {
+	if lastSeg == nil || lastSeg.end != next || len(lastSeg.skips) > 0 || (lastSeg.size > 0 && acks.covers(lastSeg.first, lastSeg.end)) {
 		lastSeg = &segment{first: next, end: next}
 		if l.file, err = l.createSegment(next); err != nil {
 			return err
@@ -358,55 +502,40 @@ func (l *Log) recover() error {
 	l.active = lastSeg
 	l.acks = acks
 	l.next, l.durable = next, next
+	// Nothing at or above next is leased by this Log yet: the first
+	// Append writes a lease, and marks the log open, before it returns.
+	l.leased = next
 
 	// Delete what is now known to be acknowledged and persist the
-	// checkpoint with the holes.
+	// checkpoint with the holes, durably when recovery added to it.
 	l.ckMu.Lock()
 	defer l.ckMu.Unlock()
-	return l.collect(o.NoSync)
+	return l.collect(o.NoSync, recovered)
 }
 
-// handleDamage deals with the damage scanSegment found in the segment at
-// path: it truncates a torn tail, moves corruption aside under
-// RepairCorrupt, or returns a *CorruptionError.
-func (l *Log) handleDamage(path string, first uint64, last bool, res *scanResult, acks *ackSet, next *uint64, firsts []uint64) error {
-	framesAfter, endAfter, err := validAfter(path, res.size, res.end)
-	if err != nil {
-		return fmt.Errorf("wal: %w", err)
+// damaged records the damaged range d of the segment seg (at path), whose
+// records run up to sequence number to when d is trailing: it copies the
+// bytes to the quarantine folder, marks the range for Replay to step over,
+// and treats its sequence numbers as acknowledged, since nothing can
+// deliver them.
+func (l *Log) damaged(seg *segment, path string, d damagedRange, to uint64, acks *ackSet) (Damage, error) {
+	if !d.trailing() {
+		to = d.next
 	}
-	// A bad frame with nothing valid behind it, in the segment being
-	// written when the process stopped, is the torn tail of a write that
-	// never returned: it was not acknowledged, and it is cut off.
-	// Sequence numbers that do not follow on are never a tear.
-	badSeq := errors.Is(res.damage, errSeqDamage)
-	if last && framesAfter == 0 && !badSeq {
-		if err := truncateFile(path, res.size, !l.opts.NoSync); err != nil {
-			return fmt.Errorf("wal: truncate torn tail: %w", err)
+	dmg := Damage{Segment: path, Offset: d.off, End: d.end, Seqs: Range{d.seq, max(d.seq, to)}, Err: d.err}
+	if d.end > d.off {
+		q, err := quarantine(l.dir, path, d.off, d.end, l.opts.NoSync)
+		if err != nil {
+			return Damage{}, fmt.Errorf("wal: quarantine damaged range: %w", err)
 		}
-		l.rec.TornSegment = path
-		l.rec.TruncatedBytes = res.fileSize - res.size
-		l.rec.DroppedFrames = 1
-		return nil
+		dmg.Quarantine = q
 	}
-	cerr := &CorruptionError{Segment: path, Offset: res.size, Seq: res.end, FramesAfter: framesAfter, Err: res.damage}
-	if !l.opts.RepairCorrupt {
-		return cerr
+	seg.skips = append(seg.skips, span{d.off, d.end})
+	if dmg.Seqs.To > dmg.Seqs.From {
+		acks.add(dmg.Seqs.From, dmg.Seqs.To)
 	}
-	if err := moveAside(path, res.size, !l.opts.NoSync); err != nil {
-		return fmt.Errorf("wal: move corrupt data aside: %w", err)
-	}
-	l.rec.Repaired = append(l.rec.Repaired, cerr)
-	lost := endAfter
-	if !last {
-		i, _ := slices.BinarySearch(firsts, first)
-		lost = firsts[i+1]
-	}
-	if lost > res.end {
-		l.rec.Lost = append(l.rec.Lost, Range{res.end, lost})
-		acks.add(res.end, lost)
-		*next = max(*next, lost)
-	}
-	return nil
+	l.rec.Damaged = append(l.rec.Damaged, dmg)
+	return dmg, nil
 }
 
 // createSegment creates the empty segment file starting at first and makes
@@ -576,6 +705,9 @@ func (l *Log) run() {
 			l.sealBuf, err = appendSealedFrame(l.sealBuf[:0], first, count, lo, buf[start+HeaderSize+payloadFixed:], seal)
 			frame = l.sealBuf
 		}
+		if err == nil && first+uint64(count) > l.leased {
+			err = l.extendLease(first + uint64(count))
+		}
 		if err == nil {
 			fatal, err = l.write(frame, first, first+uint64(count), lo)
 		}
@@ -597,6 +729,19 @@ func (l *Log) run() {
 		clear(batch)
 		l.buf, l.batch = buf, batch
 	}
+}
+
+// extendLease makes the sequence lease on disk reach past end, by a whole
+// lease block, before any number below end is given out: after a crash
+// Open skips to the lease's limit, so no sequence number that reached a
+// producer is given again, whatever happened to the records that held it.
+func (l *Log) extendLease(end uint64) error {
+	limit := end + leaseBlock
+	if err := writeLease(l.opts.FS, l.dir, lease{limit: limit}, l.opts.NoSync); err != nil {
+		return err
+	}
+	l.leased = limit
+	return nil
 }
 
 // write appends one frame to the active segment, starting a new segment
@@ -699,13 +844,13 @@ func (l *Log) Ack(from, to uint64) error {
 	if !changed {
 		return nil
 	}
-	return l.collect(l.opts.NoSync)
+	return l.collect(l.opts.NoSync, false)
 }
 
 // collect deletes the sealed segments whose records are all acknowledged
-// and writes the checkpoint, durably before any deletion. The caller holds
-// ckMu.
-func (l *Log) collect(noSync bool) error {
+// and writes the checkpoint, durably before any deletion or when force is
+// set (unless noSync). The caller holds ckMu.
+func (l *Log) collect(noSync, force bool) error {
 	l.mu.Lock()
 	var dead []uint64
 	l.segs = slices.DeleteFunc(l.segs, func(s *segment) bool {
@@ -718,7 +863,7 @@ func (l *Log) collect(noSync bool) error {
 	l.ckBuf = encodeCheckpoint(l.ckBuf[:0], &l.acks)
 	l.mu.Unlock()
 
-	if err := writeCheckpoint(l.opts.FS, l.dir, l.ckBuf, len(dead) > 0 && !noSync); err != nil {
+	if err := writeCheckpoint(l.opts.FS, l.dir, l.ckBuf, (force || len(dead) > 0) && !noSync); err != nil {
 		return err
 	}
 	var errs []error
@@ -746,7 +891,7 @@ func (l *Log) Replay(fn func(Entry) error) error {
 	}
 	segs := make([]segment, len(l.segs))
 	for i, s := range l.segs {
-		segs[i] = segment{first: s.first, end: s.end, size: s.size}
+		segs[i] = segment{first: s.first, end: s.end, size: s.size, skips: s.skips}
 	}
 	acks := l.acks.clone()
 	l.mu.Unlock()
@@ -778,9 +923,25 @@ func replaySegment(path string, s segment, cur *ackCursor, scratch *[]byte, o Op
 	var hdr [HeaderSize]byte
 	var off int64
 	seq := s.first
+	skips := s.skips
 	for off < s.size {
+		// Step over the damaged ranges Open found; the frame after one
+		// may start past the sequence number expected.
+		gap := false
+		for len(skips) > 0 && skips[0].off == off {
+			if n := skips[0].end - off; n > 0 {
+				if _, err := r.Discard(int(n)); err != nil {
+					return fmt.Errorf("wal: replay %s: %w", path, err)
+				}
+				off = skips[0].end
+			}
+			skips, gap = skips[1:], true
+		}
+		if off >= s.size {
+			break
+		}
 		fr, n, err := readFrame(r, hdr[:], s.size-off, scratch)
-		if err == nil && fr.FirstSeq != seq {
+		if err == nil && fr.FirstSeq != seq && !(gap && fr.FirstSeq > seq) {
 			err = fmt.Errorf("%w: %w: frame starts at sequence number %d, want %d", ErrCorrupt, errSeqDamage, fr.FirstSeq, seq)
 		}
 		if err != nil {
@@ -844,8 +1005,7 @@ func (l *Log) Stats() Stats {
 // corruption moved aside, holes in the sequence numbers.
 func (l *Log) Recovered() Recovery {
 	r := l.rec
-	r.Repaired = slices.Clone(r.Repaired)
-	r.Lost = slices.Clone(r.Lost)
+	r.Damaged = slices.Clone(r.Damaged)
 	r.Holes = slices.Clone(r.Holes)
 	return r
 }
@@ -853,11 +1013,16 @@ func (l *Log) Recovered() Recovery {
 // Dir returns the log's folder.
 func (l *Log) Dir() string { return l.dir }
 
-// Close writes and syncs the appends already queued, stops the writer and
-// releases the folder. Later calls on the log return ErrClosed; closing
-// again returns nil. It returns the failure that stopped the writer, if
-// one did.
-func (l *Log) Close() error {
+// Close writes and syncs the appends already queued, stops the writer,
+// records in the sequence lease that the log closed cleanly (so the next
+// Open neither skips sequence numbers nor takes a damaged end for a torn
+// tail) and releases the folder. Later calls on the log return ErrClosed;
+// closing again returns nil. It returns the failure that stopped the
+// writer, if one did.
+func (l *Log) Close() error { return l.close(true) }
+
+// close is Close; clean false leaves the lease as a killed process would.
+func (l *Log) close(clean bool) error {
 	l.qmu.Lock()
 	if l.closing {
 		l.qmu.Unlock()
@@ -876,9 +1041,15 @@ func (l *Log) Close() error {
 	l.ckMu.Unlock()
 
 	l.qmu.Lock()
-	err := l.failed
+	err, next := l.failed, l.next
 	l.qmu.Unlock()
-	return errors.Join(err, l.file.Close(), l.lock.Close())
+	var lerr error
+	if clean && err == nil {
+		// After a failure that left a partial frame the next Open must
+		// see a torn tail: the lease stays open.
+		lerr = writeLease(l.opts.FS, l.dir, lease{limit: next, closed: true}, l.opts.NoSync)
+	}
+	return errors.Join(err, lerr, l.file.Close(), l.lock.Close())
 }
 
 // Remove closes the log and deletes its folder: the delivery stream is

@@ -323,7 +323,8 @@ func TestCheckpointSurvivesReopen(t *testing.T) {
 	l2 := openLog(t, dir2, Options{})
 	checkEntries(t, replayAll(t, l2), slices.Concat(seqRange(10, 50), seqRange(60, 70), seqRange(71, 101)))
 	low, above, err := DecodeCheckpoint(mustRead(t, filepath.Join(dir2, checkpointName)))
-	if err != nil || low != 10 || !slices.Equal(above, []Range{{50, 60}, {70, 71}}) {
+	// The numbers the crashed log had leased are skipped, as acknowledged.
+	if err != nil || low != 10 || !slices.Equal(above, []Range{{50, 60}, {70, 71}, {101, 101 + leaseBlock}}) {
 		t.Fatalf("checkpoint = %d %v %v", low, above, err)
 	}
 }
@@ -391,19 +392,19 @@ func TestCheckpointAheadOfSegments(t *testing.T) {
 }
 
 func TestTornTail(t *testing.T) {
-	// Three frames in one segment; the last is cut at every offset.
+	// Three frames in one segment; the process is killed and the last
+	// frame is cut at every offset.
 	src := t.TempDir()
 	l := openLog(t, src, Options{NoSync: true})
 	mustAppend(t, l, testRecords(0, 5), 1)
 	mustAppend(t, l, testRecords(5, 9), 6)
 	mustAppend(t, l, testRecords(9, 14), 10)
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
+	crash(t, l)
 	seg := lastSegment(t, src)
 	offs, size := frameOffsets(t, seg)
 	start := offs[len(offs)-1]
 	full := mustRead(t, seg)
+	const leased = 6 + leaseBlock // the first append's lease
 	for cut := start; cut < size; cut++ {
 		dir := copyDir(t, src)
 		path := filepath.Join(dir, filepath.Base(seg))
@@ -419,21 +420,28 @@ func TestTornTail(t *testing.T) {
 		if cut > start {
 			wantDropped = 1
 		}
-		if rec.TruncatedBytes != cut-start || rec.DroppedFrames != wantDropped {
+		if rec.TruncatedBytes != cut-start || rec.DroppedFrames != wantDropped || len(rec.Damaged) != 0 {
 			t.Fatalf("cut at %d: Recovered = %+v, want %d bytes, %d frames", cut, rec, cut-start, wantDropped)
+		}
+		if rec.Skipped != (Range{10, leased}) {
+			t.Fatalf("cut at %d: Skipped = %v, want up to the lease", cut, rec.Skipped)
 		}
 		checkEntries(t, replayAll(t, l), seqRange(1, 10))
 		if fi, _ := os.Stat(path); fi.Size() != start {
 			t.Fatalf("cut at %d: segment is %d bytes, want %d", cut, fi.Size(), start)
 		}
-		mustAppend(t, l, testRecords(9, 11), 10)
+		// The torn frame's numbers are never given again.
+		mustAppend(t, l, testRecords(9, 11), leased)
 		if err := l.Close(); err != nil {
 			t.Fatal(err)
 		}
 		l = openLog(t, dir, Options{NoSync: true})
-		checkEntries(t, replayAll(t, l), seqRange(1, 12))
-		if rec := l.Recovered(); rec.TruncatedBytes != 0 {
-			t.Fatalf("cut at %d: second Open truncated %d bytes", cut, rec.TruncatedBytes)
+		checkEntries(t, replayAll(t, l)[:9], seqRange(1, 10))
+		if es := replayAll(t, l); len(es) != 11 || es[9].Seq != leased || es[10].Seq != leased+1 {
+			t.Fatalf("cut at %d: replayed %v", cut, compact(seqs(es)))
+		}
+		if rec := l.Recovered(); rec.TruncatedBytes != 0 || rec.Skipped.To != 0 || len(rec.Damaged) != 0 {
+			t.Fatalf("cut at %d: second Open after a clean close: %+v", cut, rec)
 		}
 		l.Close()
 	}
@@ -461,9 +469,7 @@ func TestTornTailGarbage(t *testing.T) {
 			dir := t.TempDir()
 			l := openLog(t, dir, Options{NoSync: true})
 			mustAppend(t, l, testRecords(0, 5), 1)
-			if err := l.Close(); err != nil {
-				t.Fatal(err)
-			}
+			crash(t, l)
 			seg := lastSegment(t, dir)
 			_, size := frameOffsets(t, seg)
 			appendFile(t, seg, tc.tail)
@@ -519,97 +525,70 @@ func TestFlippedByte(t *testing.T) {
 		t.Fatalf("%d frames, want 6", len(frames))
 	}
 
+	// A crashed copy: the lease says the log did not close.
+	crashed := copyDir(t, src)
+	if err := writeLease(OSFileSystem{}, crashed, lease{limit: 31 + leaseBlock}, true); err != nil {
+		t.Fatal(err)
+	}
 	for fi, fr := range frames {
 		lastFrame := fi == len(frames)-1
 		for off := fr.start; off < fr.end; off++ {
-			dir := copyDir(t, src)
-			path := filepath.Join(dir, fr.file)
-			b := mustRead(t, path)
-			b[off] ^= 0x40
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			l, err := Open(dir, o)
-			if lastFrame {
-				// In the tail: detected, cut off, reported.
+			for _, afterCrash := range []bool{false, true} {
+				if afterCrash && !lastFrame && off != fr.start+HeaderSize {
+					continue // the crash changes only the tail's reading
+				}
+				dir := copyDir(t, src)
+				if afterCrash {
+					dir = copyDir(t, crashed)
+				}
+				path := filepath.Join(dir, fr.file)
+				b := mustRead(t, path)
+				b[off] ^= 0x40
+				if err := os.WriteFile(path, b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				l, err := Open(dir, o)
 				if err != nil {
 					t.Fatalf("flip at %s:%d: Open: %v", fr.file, off, err)
 				}
-				if rec := l.Recovered(); rec.TruncatedBytes != fr.end-fr.start {
-					t.Fatalf("flip at %s:%d: Recovered = %+v", fr.file, off, rec)
+				rec := l.Recovered()
+				var want []uint64
+				if afterCrash && lastFrame {
+					// The tail of a log that did not close: a torn write,
+					// cut off.
+					if rec.TruncatedBytes != fr.end-fr.start || len(rec.Damaged) != 0 {
+						t.Fatalf("flip at %s:%d: Recovered = %+v, want a torn tail", fr.file, off, rec)
+					}
+					want = seqRange(1, fr.seq)
+				} else {
+					// Anything else is damage: the frame is set aside and
+					// everything around it is kept.
+					if len(rec.Damaged) != 1 || rec.TruncatedBytes != 0 {
+						t.Fatalf("flip at %s:%d: Recovered = %+v, want one damaged range", fr.file, off, rec)
+					}
+					d := rec.Damaged[0]
+					if filepath.Base(d.Segment) != fr.file || d.Offset != fr.start || d.End != fr.end || d.Seqs != (Range{fr.seq, fr.seq + 5}) {
+						t.Fatalf("flip at %s:%d: %v, want bytes %d to %d, sequence numbers from %d", fr.file, off, d, fr.start, fr.end, fr.seq)
+					}
+					if got := mustRead(t, d.Quarantine); string(got) != string(b[fr.start:fr.end]) {
+						t.Fatalf("flip at %s:%d: quarantined %d bytes, want the damaged frame", fr.file, off, len(got))
+					}
+					want = slices.Concat(seqRange(1, fr.seq), seqRange(fr.seq+5, 31))
 				}
-				checkEntries(t, replayAll(t, l), seqRange(1, fr.seq))
+				checkEntries(t, replayAll(t, l), want)
+				first, err := l.Append(context.Background(), testRecords(0, 1))
+				if err != nil || first < 31 || (afterCrash && first < 31+leaseBlock) {
+					t.Fatalf("flip at %s:%d: Append after recovery = %d, %v: a sequence number given again", fr.file, off, first, err)
+				}
 				l.Close()
-				continue
-			}
-			// Anywhere else: Open refuses and changes nothing.
-			var cerr *CorruptionError
-			if !errors.As(err, &cerr) || !errors.Is(err, ErrCorrupt) {
-				t.Fatalf("flip at %s:%d: Open = %v, want a CorruptionError", fr.file, off, err)
-			}
-			if cerr.Offset != fr.start || cerr.Seq != fr.seq || filepath.Base(cerr.Segment) != fr.file {
-				t.Fatalf("flip at %s:%d: %v, want offset %d, seq %d", fr.file, off, cerr, fr.start, fr.seq)
-			}
-			if got := mustRead(t, path); string(got) != string(b) {
-				t.Fatalf("flip at %s:%d: Open changed the segment", fr.file, off)
 			}
 		}
 	}
-
-	// RepairCorrupt keeps what precedes the damage, sets the rest aside.
-	t.Run("repair", func(t *testing.T) {
-		for _, fr := range frames[:len(frames)-1] {
-			dir := copyDir(t, src)
-			path := filepath.Join(dir, fr.file)
-			b := mustRead(t, path)
-			b[fr.start+HeaderSize+3] ^= 1
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			ro := o
-			ro.RepairCorrupt = true
-			l, err := Open(dir, ro)
-			if err != nil {
-				t.Fatalf("frame %d: Open: %v", fr.seq, err)
-			}
-			rec := l.Recovered()
-			if len(rec.Repaired) != 1 || rec.Repaired[0].Offset != fr.start {
-				t.Fatalf("frame %d: Recovered = %+v", fr.seq, rec)
-			}
-			// Records known lost: from the damage to the next segment, or
-			// to the end of the last valid frame found after it.
-			segEnd := frames[len(frames)-1].seq + 5
-			for _, f := range frames {
-				if f.file != fr.file && f.seq > fr.seq {
-					segEnd = f.seq
-					break
-				}
-			}
-			if want := []Range{{fr.seq, segEnd}}; !slices.Equal(rec.Lost, want) {
-				t.Fatalf("frame %d: Lost = %v, want %v", fr.seq, rec.Lost, want)
-			}
-			aside := mustRead(t, corruptPath(path, fr.start))
-			if string(aside) != string(b[fr.start:]) {
-				t.Fatalf("frame %d: %d bytes set aside, want %d", fr.seq, len(aside), len(b)-int(fr.start))
-			}
-			want := seqRange(1, fr.seq)
-			if segEnd <= frames[len(frames)-1].seq {
-				want = append(want, seqRange(segEnd, 31)...)
-			}
-			checkEntries(t, replayAll(t, l), want)
-			mustAppend(t, l, testRecords(30, 31), 31)
-			if err := l.Close(); err != nil {
-				t.Fatal(err)
-			}
-			l = openLog(t, dir, o) // clean now, without RepairCorrupt
-			checkEntries(t, replayAll(t, l), append(want, 31))
-		}
-	})
 }
 
 func TestMissingSegment(t *testing.T) {
-	// A segment file deleted behind the log's back leaves a hole that is
-	// reported.
+	// A segment file deleted behind the log's back is damage: the records
+	// it held are reported at the end of the segment before it.
 	dir := t.TempDir()
 	o := Options{NoSync: true, SegmentBytes: 500}
 	l := openLog(t, dir, o)
@@ -629,8 +608,9 @@ func TestMissingSegment(t *testing.T) {
 		t.Fatal(err)
 	}
 	l = openLog(t, dir, o)
-	if got, want := l.Recovered().Holes, []Range{{gone, next}}; !slices.Equal(got, want) {
-		t.Fatalf("Holes = %v, want %v", got, want)
+	rec := l.Recovered()
+	if len(rec.Damaged) != 1 || rec.Damaged[0].Seqs != (Range{gone, next}) || rec.Damaged[0].Bytes() != 0 || len(rec.Holes) != 0 {
+		t.Fatalf("Recovered = %+v, want sequence numbers %d to %d damaged", rec, gone, next)
 	}
 	checkEntries(t, replayAll(t, l), slices.Concat(seqRange(1, gone), seqRange(next, 21)))
 }

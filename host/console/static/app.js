@@ -399,6 +399,7 @@
     { key: 'bufferedRecords', label: 'Buffered', value: t => int(t.bufferedRecords), hint: t => bytes(t.bufferedBytes) + ' · ' + int(t.unackedRecords) + ' in log' },
     { key: 'freshness', label: 'Data freshness', value: t => secs(t.freshness), hint: () => 'oldest unstored record', level: t => t.freshness > 900 ? 'warn' : '' },
     { key: 'failedStoreCalls', label: 'Failed store calls', value: t => int(t.failedStoreCalls), hint: () => 'retried with backoff', level: t => t.failedStoreCalls > 0 ? 'bad' : '' },
+    { key: 'logDamagedRanges', label: 'Log damage', value: t => int(t.logDamagedRanges || 0), hint: t => t.logDamagedRanges > 0 ? bytes(t.logDamagedBytes) + ' quarantined · see errors' : 'none found at start', level: t => t.logDamagedRanges > 0 ? 'bad' : '' },
   ];
 
   const chartDefs = [
