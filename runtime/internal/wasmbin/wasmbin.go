@@ -1,8 +1,8 @@
 // Package wasmbin reads the primitive encodings of the WebAssembly binary
-// format (bytes, LEB128 integers, names, limits, instruction immediates)
-// for the runtime's module
-// parsers. Every read is bounds-checked: a truncated or over-long encoding is
-// an error wrapping the Reader's Malformed sentinel, never a panic.
+// format (bytes, LEB128 integers, names, limits, instruction immediates) for
+// the runtime's module parsers. Every read is bounds-checked: a truncated or
+// over-long encoding is an error wrapping the Reader's Malformed sentinel,
+// never a panic.
 package wasmbin
 
 import "fmt"
