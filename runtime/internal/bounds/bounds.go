@@ -54,9 +54,13 @@ type Limits struct {
 	// the control depth at each: wazero's compile time grows with it
 	// (quadratically in the depth of one function).
 	NestingWork int64
-	// BrTableLabels caps the labels of one br_table (compile time grows with
-	// its square); Labels caps them over the module.
-	BrTableLabels, Labels int
+	// FunctionLabels caps the labels of the br_tables of one function
+	// (compile time grows faster than linearly with them); Labels caps them
+	// over the module.
+	FunctionLabels, Labels int
+	// FunctionInstructions caps the instructions of one function (compile
+	// time and memory grow faster than linearly with a function's size).
+	FunctionInstructions int
 	// Tables caps the number of tables; TableElements the sum of their
 	// maximum sizes (each element is 8 bytes per instance).
 	Tables        int
@@ -72,27 +76,29 @@ type Limits struct {
 
 // Default returns the limits the runtime applies unless configured
 // otherwise. Each is several times what the largest guests measured need
-// (the built-in plugins' Go module: 3.9 MB, 2,382 functions, nesting 549,
-// nesting work 48.6 million, br_table 965 labels and 85,964 over the
-// module, one table of 6,478 elements, 41,056 data segments).
+// (the built-in plugins' Go module: 3.9 MB, 2,399 functions, nesting 549,
+// nesting work 49.8 million, 965 br_table labels in one function and 85,964
+// over the module, 13,335 instructions in one function, one table of 6,478
+// elements, 41,056 data segments).
 func Default() Limits {
 	return Limits{
-		ModuleBytes:   16 << 20,
-		Functions:     100_000,
-		Types:         100_000,
-		TypeArity:     1_000,
-		Locals:        50_000,
-		Nesting:       4_096,
-		NestingWork:   256_000_000,
-		BrTableLabels: 16_384,
-		Labels:        500_000,
-		Tables:        4,
-		TableElements: 1 << 20,
-		Globals:       65_536,
-		DataSegments:  250_000,
-		ElemSegments:  100_000,
-		ElemItems:     1 << 20,
-		Exports:       100_000,
+		ModuleBytes:          16 << 20,
+		Functions:            100_000,
+		Types:                100_000,
+		TypeArity:            1_000,
+		Locals:               50_000,
+		Nesting:              4_096,
+		NestingWork:          256_000_000,
+		FunctionLabels:       16_384,
+		Labels:               500_000,
+		FunctionInstructions: 250_000,
+		Tables:               4,
+		TableElements:        1 << 20,
+		Globals:              65_536,
+		DataSegments:         250_000,
+		ElemSegments:         100_000,
+		ElemItems:            1 << 20,
+		Exports:              100_000,
 	}
 }
 
@@ -109,11 +115,14 @@ var ErrUnsupported = errors.New("unsupported")
 type Stats struct {
 	Functions, Types, Globals, Tables, Exports int
 	DataSegments, ElemSegments, ElemItems      int
-	MaxLocals, MaxNesting, MaxBrTable, Labels  int
-	NestingWork                                int64
-	TableElements                              uint64 // sum of the declared minimums
-	HasStart                                   bool
-	ClampedTables                              int
+	// MaxLocals, MaxNesting, MaxLabels and MaxInstructions are the largest
+	// of one function; Labels and NestingWork are over the module.
+	MaxLocals, MaxNesting, MaxLabels, MaxInstructions int
+	Labels                                            int
+	NestingWork                                       int64
+	TableElements                                     uint64 // sum of the declared minimums
+	HasStart                                          bool
+	ClampedTables                                     int
 }
 
 func exceeded(what string, got, limit int64) error {
@@ -580,8 +589,14 @@ func checkBody(body []byte, lim Limits, st *Stats) error {
 	}
 	st.MaxLocals = max(st.MaxLocals, int(locals))
 	depth := 1 // the function body
+	labels, instructions := 0, 0
 	for len(r.B) > 0 {
 		op, _ := r.Byte()
+		instructions++
+		if over(instructions, lim.FunctionInstructions) {
+			return exceeded("instructions in one function", int64(instructions), int64(lim.FunctionInstructions))
+		}
+		st.MaxInstructions = max(st.MaxInstructions, instructions)
 		switch op {
 		case 0x02, 0x03, 0x04:
 			depth++
@@ -597,11 +612,12 @@ func checkBody(body []byte, lim Limits, st *Stats) error {
 			if k, err = r.U32(); err != nil {
 				return err
 			}
-			if over(int64(k)+1, int64(lim.BrTableLabels)) {
-				return exceeded("br_table labels", int64(k)+1, int64(lim.BrTableLabels))
+			labels += int(k) + 1
+			if over(labels, lim.FunctionLabels) {
+				return exceeded("br_table labels in one function", int64(labels), int64(lim.FunctionLabels))
 			}
 			st.Labels += int(k) + 1
-			st.MaxBrTable = max(st.MaxBrTable, int(k)+1)
+			st.MaxLabels = max(st.MaxLabels, labels)
 			if over(st.Labels, lim.Labels) {
 				return exceeded("br_table labels in the module", int64(st.Labels), int64(lim.Labels))
 			}

@@ -40,10 +40,11 @@ func nested(depth int) []byte {
 	return oneFunc([]byte{0}, cat(bytes.Repeat([]byte{0x02, 0x40}, depth), bytes.Repeat([]byte{0x0B}, depth)))
 }
 
-func brTable(labels int) []byte {
-	code := cat([]byte{0x02, 0x40, 0x41, 0x00, 0x0E}, uv(uint64(labels-1)), make([]byte, labels), []byte{0x0B})
-	return oneFunc([]byte{0}, code)
+func brTableCode(labels int) []byte {
+	return cat([]byte{0x02, 0x40, 0x41, 0x00, 0x0E}, uv(uint64(labels-1)), make([]byte, labels), []byte{0x0B})
 }
+
+func brTable(labels int) []byte { return oneFunc([]byte{0}, brTableCode(labels)) }
 
 func tables(ts ...[]byte) []byte {
 	return module(4, cat(uv(uint64(len(ts))), cat(ts...)))
@@ -52,7 +53,7 @@ func tables(ts ...[]byte) []byte {
 func TestApplyLimits(t *testing.T) {
 	small := Limits{
 		ModuleBytes: 1 << 20, Functions: 10, Types: 10, TypeArity: 4, Locals: 100, Nesting: 8,
-		NestingWork: 1000, BrTableLabels: 64, Labels: 100, Tables: 2, TableElements: 1000, Globals: 3,
+		NestingWork: 1000, FunctionLabels: 64, FunctionInstructions: 700, Labels: 100, Tables: 2, TableElements: 1000, Globals: 3,
 		DataSegments: 3, ElemSegments: 3, ElemItems: 20, Exports: 3,
 	}
 	funcs := func(n int) []byte {
@@ -76,7 +77,9 @@ func TestApplyLimits(t *testing.T) {
 		{"nesting over", nested(9), "control nesting depth: 9, limit 8"},
 		{"nesting work over", oneFunc([]byte{0}, cat([]byte{0x02, 0x40}, bytes.Repeat([]byte{0x01}, 600), []byte{0x0B})), "nesting work"},
 		{"br_table within", brTable(64), ""},
-		{"br_table over", brTable(65), "br_table labels: 65, limit 64"},
+		{"br_table over", brTable(65), "br_table labels in one function: 65, limit 64"},
+		{"two br_tables over together", oneFunc([]byte{0}, cat(brTableCode(40), brTableCode(40))), "br_table labels in one function: 80, limit 64"},
+		{"instructions over", oneFunc([]byte{0}, bytes.Repeat([]byte{0x01}, 700)), "instructions in one function: 701, limit 700"},
 		{"tables over", tables([]byte{0x70, 0, 1}, []byte{0x70, 0, 1}, []byte{0x70, 0, 1}), "tables: 3, limit 2"},
 		{"table elements over", tables([]byte{0x70, 0, 0xE9, 0x07}), "table elements (sum of the tables' minimum sizes): 1001, limit 1000"},
 		{"four 2^27 tables", module(4, cat(uv(4), bytes.Repeat(cat([]byte{0x70, 0}, uv(1<<27)), 4))), "tables: 4, limit 2"},
