@@ -97,8 +97,9 @@ var (
 
 	// ErrInvalidKey means a key the store refuses (for Local: empty, longer
 	// than 1024 bytes, not UTF-8, absolute, with an empty, "." or ".."
-	// segment, a segment starting with ".", or a NUL or backslash). It is
-	// permanent: the same key fails every time.
+	// segment, a segment longer than 255 bytes or starting with
+	// ".wasmhose-tmp-", or a NUL or backslash). It is permanent: the same
+	// key fails every time.
 	ErrInvalidKey = errors.New("invalid object key")
 
 	// ErrKeyConflict means the local store cannot hold the key because a
