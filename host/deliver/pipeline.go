@@ -772,7 +772,9 @@ type buildExpired struct {
 	err     error
 }
 
-func (e *buildExpired) Error() string { return "records discarded after the retention period: " + e.err.Error() }
+func (e *buildExpired) Error() string {
+	return "records discarded after the retention period: " + e.err.Error()
+}
 func (e *buildExpired) Unwrap() error { return e.err }
 
 // buildRetrying builds the batch's objects, trying again with capped
