@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wasmhose/wasmhose/host/compress"
 	"github.com/wasmhose/wasmhose/host/deliver"
 	"github.com/wasmhose/wasmhose/host/stream"
 )
@@ -77,5 +78,24 @@ func TestBatchThatCannotBeBuiltStaysInView(t *testing.T) {
 				t.Fatalf("after: %+v", st)
 			}
 		})
+	}
+}
+
+// TestDefaultExtensionsFitTheKeyCheck: stream.ValidateKeys counts
+// stream.MaxDefaultExtension for a destination without FileExtension, so
+// no extension the pipeline picks by itself may be longer.
+func TestDefaultExtensionsFitTheKeyCheck(t *testing.T) {
+	exts := []string{".parquet", ".orc"}
+	for _, f := range []string{"UNCOMPRESSED", "GZIP", "ZIP", "Snappy", "HADOOP_SNAPPY"} {
+		var c compress.Format
+		if err := c.UnmarshalText([]byte(f)); err != nil {
+			t.Fatal(err)
+		}
+		exts = append(exts, c.Extension())
+	}
+	for _, e := range exts {
+		if len(e) > len(stream.MaxDefaultExtension) {
+			t.Errorf("extension %q is longer than stream.MaxDefaultExtension %q", e, stream.MaxDefaultExtension)
+		}
 	}
 }
