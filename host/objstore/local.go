@@ -62,8 +62,11 @@ type Local struct {
 	root *os.Root
 }
 
-// Interface guard.
-var _ Store = (*Local)(nil)
+// Interface guards.
+var (
+	_ Store     = (*Local)(nil)
+	_ Validator = (*Local)(nil)
+)
 
 // NewLocal returns a Local store rooted at root (usually <data-dir>/s3),
 // creating the folder if needed. Call Close to release it.
@@ -98,6 +101,13 @@ func (l *Local) Path(bucket, key string) (string, error) {
 	}
 	return filepath.Join(l.dir, bucket, filepath.FromSlash(key)), nil
 }
+
+// ValidateBucket implements Validator: 1 to 255 of A-Z a-z 0-9 _ . -, not
+// starting with ".".
+func (l *Local) ValidateBucket(bucket string) error { return validateBucket(bucket) }
+
+// ValidateKey implements Validator with the rules of [ErrInvalidKey].
+func (l *Local) ValidateKey(key string) error { return validateKey(key) }
 
 // Close releases the root folder. The store must not be used afterwards.
 func (l *Local) Close() error { return l.root.Close() }
