@@ -3,10 +3,12 @@ package service_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/wasmhose/wasmhose/host/apierror"
+	"github.com/wasmhose/wasmhose/host/crypt"
 	"github.com/wasmhose/wasmhose/host/service"
 	"github.com/wasmhose/wasmhose/host/stream"
 )
@@ -90,7 +92,13 @@ func TestDestinationsTheStoreCanNeverWrite(t *testing.T) {
 			e := newEnv(t)
 			svc := e.open(t, func(o *service.Options) {
 				if tt.local {
-					o.Store = e.local
+					// As serve wires it: the local store behind the
+					// encryption wrapper.
+					keys, err := crypt.OpenKeyring(filepath.Join(e.dir, crypt.DirName))
+					if err != nil {
+						t.Fatal(err)
+					}
+					o.Store = crypt.NewStore(e.local, keys)
 				}
 			})
 			name := "s"
