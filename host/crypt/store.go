@@ -25,8 +25,11 @@ type Store struct {
 	keys *Keyring
 }
 
-// Interface guard.
-var _ objstore.Store = (*Store)(nil)
+// Interface guards.
+var (
+	_ objstore.Store     = (*Store)(nil)
+	_ objstore.Validator = (*Store)(nil)
+)
 
 // NewStore returns next with envelope encryption under the keys of k.
 func NewStore(next objstore.Store, k *Keyring) *Store { return &Store{next: next, keys: k} }
@@ -60,6 +63,24 @@ func (s *Store) Get(ctx context.Context, bucket, key string) ([]byte, error) {
 // List lists the inner store.
 func (s *Store) List(ctx context.Context, bucket, prefix string) ([]objstore.ObjectInfo, error) {
 	return s.next.List(ctx, bucket, prefix)
+}
+
+// ValidateBucket implements objstore.Validator with the inner store's
+// rules, if it has any.
+func (s *Store) ValidateBucket(bucket string) error {
+	if v, ok := s.next.(objstore.Validator); ok {
+		return v.ValidateBucket(bucket)
+	}
+	return nil
+}
+
+// ValidateKey implements objstore.Validator with the inner store's rules,
+// if it has any.
+func (s *Store) ValidateKey(key string) error {
+	if v, ok := s.next.(objstore.Validator); ok {
+		return v.ValidateKey(key)
+	}
+	return nil
 }
 
 // Ping pings the inner store.

@@ -74,3 +74,28 @@ func TestStoreEncryptsKMSObjects(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestStoreForwardsKeyRules: the service checks destinations against the
+// store it is given, which for the local folder is this wrapper, so the
+// wrapper must answer with the local store's rules.
+func TestStoreForwardsKeyRules(t *testing.T) {
+	local, err := objstore.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = local.Close() })
+	s := NewStore(local, newKeyring(t))
+	if err := s.ValidateKey("a/../b"); !errors.Is(err, objstore.ErrInvalidKey) {
+		t.Errorf("ValidateKey(a/../b) = %v, want ErrInvalidKey", err)
+	}
+	if err := s.ValidateBucket(".."); !errors.Is(err, objstore.ErrInvalidBucket) {
+		t.Errorf("ValidateBucket(..) = %v, want ErrInvalidBucket", err)
+	}
+	if err := s.ValidateKey("a/.logs-1-x"); err != nil {
+		t.Errorf("ValidateKey(a/.logs-1-x) = %v", err)
+	}
+	// An inner store without rules of its own takes any key.
+	if err := NewStore(struct{ objstore.Store }{local}, newKeyring(t)).ValidateKey("a/../b"); err != nil {
+		t.Errorf("ValidateKey through a store without rules = %v", err)
+	}
+}

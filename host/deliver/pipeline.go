@@ -99,6 +99,7 @@ type Stats struct {
 	IncomingRecords, IncomingBytes     int64     // accepted by Put
 	DeliveredRecords, DeliveredBytes   int64     // stored in objects (bytes before compression)
 	DeliveredObjects, FailedStoreCalls int64     // objects stored; store calls that failed and were retried
+	FailedBuilds                       int64     // attempts to build a batch's objects that failed and were retried (see Pipeline.deliver)
 	ReplayedRecords                    int64     // recovered from the log at open
 	BufferedRecords, BufferedBytes     int       // in the open buffers now (processor and destination)
 	Log                                wal.Stats // the write-ahead log's state
@@ -178,6 +179,7 @@ type Pipeline struct {
 	incomingRecords, incomingBytes   atomic.Int64
 	deliveredRecords, deliveredBytes atomic.Int64
 	deliveredObjects, failedStores   atomic.Int64
+	failedBuilds                     atomic.Int64
 	replayed                         atomic.Int64
 
 	processingCalls, processingFailures     atomic.Int64 // invocations; failed ones
@@ -483,6 +485,7 @@ func (p *Pipeline) Stats() Stats {
 		DeliveredBytes:   p.deliveredBytes.Load(),
 		DeliveredObjects: p.deliveredObjects.Load(),
 		FailedStoreCalls: p.failedStores.Load(),
+		FailedBuilds:     p.failedBuilds.Load(),
 		ReplayedRecords:  p.replayed.Load(),
 		BufferedRecords:  br,
 		BufferedBytes:    bb,
@@ -692,17 +695,25 @@ func (p *Pipeline) processBatch(st *settings, b *buffer.Batch) {
 // deliver processes and stores one batch, retrying each store call until it
 // succeeds or the pipeline stops, then acknowledges the batch's records in
 // the log. Processing-failed records go to the error output first.
+//
+// A batch whose objects cannot be built is never dropped from view: each
+// failed attempt is reported and counted (Stats.FailedBuilds) while its
+// records wait in the log, and past the retention period they are
+// discarded loudly, as for a store that keeps failing (see buildRetrying).
 func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 	ctx, cancel := p.stopContext()
 	defer cancel()
-	objs, records, bytes, err := p.buildRetrying(ctx, st, b)
-	if err != nil {
-		if ctx.Err() == nil {
-			// Building fails only on a broken configuration; the records
-			// stay in the log and the error is loud.
-			p.opts.Logger.Error("cannot build object", "stream", st.name, "err", err)
-		}
+	st, objs, records, bytes, err := p.buildRetrying(ctx, st, b)
+	var exp *buildExpired
+	if errors.As(err, &exp) {
+		p.ack(st, b)
+		p.addPending(-int64(b.Weight))
+		p.expiredObjects.Add(1)
+		p.expiredRecords.Add(int64(exp.records))
 		return
+	}
+	if err != nil {
+		return // stopping: the records stay in the log
 	}
 	var dataObjs, errObjs, expObjs, expRecs int64
 	var conv convCounts
@@ -732,11 +743,7 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 	if stored == 0 {
 		bytes = 0
 	}
-	for _, r := range b.Ranges {
-		if err := p.log.Ack(r.From, r.To); err != nil {
-			p.opts.Logger.Error("cannot checkpoint the write-ahead log", "stream", st.name, "err", err)
-		}
-	}
+	p.ack(st, b)
 	// Counters move after the acknowledgement, together, so a reader that
 	// sees an object counted also sees its records counted and acked.
 	p.errorObjects.Add(errObjs)
@@ -752,34 +759,103 @@ func (p *Pipeline) deliver(st *settings, b *buffer.Batch) {
 	p.expiredRecords.Add(expRecs)
 }
 
+// ack acknowledges a batch's records in the log.
+func (p *Pipeline) ack(st *settings, b *buffer.Batch) {
+	for _, r := range b.Ranges {
+		if err := p.log.Ack(r.From, r.To); err != nil {
+			p.opts.Logger.Error("cannot checkpoint the write-ahead log", "stream", st.name, "err", err)
+		}
+	}
+}
+
+// errorCodeBuild is the error code reported when a batch's objects cannot
+// be built: an evaluated prefix too long for a key, or any other failure of
+// the settings themselves. Firehose documents no code for it.
+const errorCodeBuild = "S3.ObjectBuildFailed"
+
+// buildExpired ends buildRetrying when a batch that cannot be built has
+// outlived the retention period: its records are discarded, loudly.
+type buildExpired struct {
+	records int
+	err     error
+}
+
+func (e *buildExpired) Error() string {
+	return "records discarded after the retention period: " + e.err.Error()
+}
+func (e *buildExpired) Unwrap() error { return e.err }
+
 // buildRetrying builds the batch's objects, trying again with capped
-// exponential backoff while the failure is a *RetryableError (a table that
-// cannot be read): the records wait in the log meanwhile, as for a store
-// outage. Other errors, and the pipeline stopping, end it.
+// exponential backoff until it succeeds or the pipeline stops (then it
+// returns the stop's error): the records wait in the log meanwhile, as for
+// a store outage, and each failure is reported with its attempt number.
+// It returns the settings the objects were built under.
 //
-// A batch still failing so when its oldest record has outlived the
-// retention period is built once more with its records sent, unconverted,
-// to the format-conversion-failed error output (the only retryable build
-// failure is conversion's): the log is released and nothing is discarded.
-func (p *Pipeline) buildRetrying(ctx context.Context, st *settings, b *buffer.Batch) (objs []object, records, bytes int, err error) {
+// A *RetryableError (a table that cannot be read) is retried under the
+// batch's settings; a batch still failing so when its oldest record has
+// outlived the retention period is built once more with its records sent,
+// unconverted, to the format-conversion-failed error output (the only
+// retryable build failure is conversion's): the log is released and
+// nothing is discarded.
+//
+// Any other failure means the settings cannot name or encode the object
+// (a prefix that evaluates too long, from a stream stored before
+// CreateDeliveryStream checked for that): it is counted in
+// Stats.FailedBuilds, and each retry uses the stream's current settings,
+// so an UpdateDestination that fixes the configuration delivers the
+// records. Past the retention period it returns a *buildExpired: the
+// records are discarded, logged as such and counted as expired.
+func (p *Pipeline) buildRetrying(ctx context.Context, st *settings, b *buffer.Batch) (_ *settings, objs []object, records, bytes int, err error) {
 	bo := backoff{next: p.opts.RetryBase, max: p.opts.RetryMax}
 	for attempt := 1; ; attempt++ {
 		objs, records, bytes, err = p.build(ctx, st, b, nil)
+		if err == nil || ctx.Err() != nil {
+			return st, objs, records, bytes, err
+		}
+		now := p.opts.Now()
+		expired := p.opts.Retention > 0 && !b.Oldest.IsZero() && now.Sub(b.Oldest) > p.opts.Retention
 		var re *RetryableError
-		if err == nil || !errors.As(err, &re) || ctx.Err() != nil {
-			return objs, records, bytes, err
+		if errors.As(err, &re) {
+			p.reportError(st, ErrorEvent{Time: now, ErrorCode: re.Code, Message: err.Error(), Attempt: attempt})
+			if expired {
+				objs, records, bytes, err = p.build(ctx, st, b, &unconverted{cause: re, attempts: attempt})
+				return st, objs, records, bytes, err
+			}
+			p.opts.Logger.Warn("building the object failed; retrying", "stream", st.name, "errorCode", re.Code, "attempt", attempt, "err", err)
+		} else {
+			p.failedBuilds.Add(1)
+			p.reportError(st, ErrorEvent{Time: now, ErrorCode: errorCodeBuild, Message: "cannot build object: " + err.Error(), Attempt: attempt})
+			if expired {
+				n := batchRecords(b)
+				msg := fmt.Sprintf("%d records discarded: their object could not be built within the retention period of %s (oldest arrived %s) after %d attempts; last error: %v",
+					n, p.opts.Retention, b.Oldest.UTC().Format(time.RFC3339), attempt, err)
+				p.reportError(st, ErrorEvent{Time: now, ErrorCode: errorCodeExpired, Message: msg, Attempt: attempt})
+				p.opts.Logger.Error("records discarded after the retention period", "stream", st.name, "errorCode", errorCodeExpired,
+					"records", n, "retention", p.opts.Retention.String(), "oldestArrival", b.Oldest, "attempts", attempt,
+					"lastErrorCode", errorCodeBuild, "err", err)
+				return st, nil, 0, 0, &buildExpired{records: n, err: err}
+			}
+			p.opts.Logger.Error("cannot build object; retrying", "stream", st.name, "errorCode", errorCodeBuild, "attempt", attempt, "err", err)
+			st = p.cfg.Load()
 		}
-		p.reportError(st, ErrorEvent{Time: p.opts.Now(), ErrorCode: re.Code, Message: err.Error(), Attempt: attempt})
-		if now := p.opts.Now(); p.opts.Retention > 0 && !b.Oldest.IsZero() && now.Sub(b.Oldest) > p.opts.Retention {
-			return p.build(ctx, st, b, &unconverted{cause: re, attempts: attempt})
-		}
-		p.opts.Logger.Warn("building the object failed; retrying", "stream", st.name, "errorCode", re.Code, "attempt", attempt, "err", err)
 		select {
 		case <-ctx.Done():
-			return nil, 0, 0, ctx.Err()
+			return st, nil, 0, 0, ctx.Err()
 		case <-time.After(bo.wait()):
 		}
 	}
+}
+
+// batchRecords counts a batch's records: those to deliver and, for a
+// processed batch, those that failed processing.
+func batchRecords(b *buffer.Batch) int {
+	n := len(b.Records)
+	for _, v := range b.Values {
+		if f, ok := v.([]processingFailure); ok {
+			n += len(f)
+		}
+	}
+	return n
 }
 
 // storeResult is how store ended.

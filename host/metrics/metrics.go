@@ -29,6 +29,8 @@ type Stream struct {
 	DeliveredRecords, DeliveredBytes, DeliveredObjects int64
 	// FailedStoreCalls counts object-store calls that failed (and were retried).
 	FailedStoreCalls int64
+	// FailedBuilds counts attempts to build a batch's objects that failed (and were retried).
+	FailedBuilds int64
 	// BufferedRecords and BufferedBytes are in the open buffer.
 	BufferedRecords, BufferedBytes int
 	// LogBytes and LogSegments are the write-ahead log's size on disk.
@@ -176,6 +178,7 @@ var (
 	descConvFailed       = prometheus.NewDesc("wasmhose_failed_conversion_records_total", "Records written to the format-conversion-failed error output (Firehose: FailedConversion.Records).", []string{"stream"}, nil)
 	descConvFailedBytes  = prometheus.NewDesc("wasmhose_failed_conversion_bytes_total", "Bytes of those records (Firehose: FailedConversion.Bytes).", []string{"stream"}, nil)
 	descExpired          = prometheus.NewDesc("wasmhose_expired_records_total", "Records discarded because the destination failed for longer than the retention period (delivery.retention, Firehose: 24 h).", []string{"stream"}, nil)
+	descFailedBuilds     = prometheus.NewDesc("wasmhose_object_build_failures_total", "Attempts to build a batch's objects (prefix evaluation, encoding) that failed; the records wait in the log and are retried.", []string{"stream"}, nil)
 	descWALReadFailures  = prometheus.NewDesc("wasmhose_wal_read_failures_total", "Write-ahead-log replays stopped by a frame that could not be read: damage, or a sealed frame whose key is wrong or missing.", []string{"stream"}, nil)
 	descWALDamagedRanges = prometheus.NewDesc("wasmhose_wal_damaged_ranges_total", "Damaged ranges found in the write-ahead log when the stream opened: records written, maybe acknowledged, that can no longer be read (copied to the log's quarantine folder). Alert on any.", []string{"stream"}, nil)
 	descWALDamagedBytes  = prometheus.NewDesc("wasmhose_wal_damaged_bytes_total", "Bytes of those damaged ranges.", []string{"stream"}, nil)
@@ -188,7 +191,7 @@ func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
 		descStoreCalls, descFreshness, descBufferedRecords, descBufferedBytes, descWALBytes, descWALSegments, descWALUnacked, descStreams,
 		descProcCalls, descProcSeconds, descProcRecords, descProcBytes, descDropped, descProcFailed, descPluginFailures, descExpired,
 		descConvRecords, descConvBytes, descConvFailed, descConvFailedBytes, descWALReadFailures,
-		descWALDamagedRanges, descWALDamagedBytes} {
+		descWALDamagedRanges, descWALDamagedBytes, descFailedBuilds} {
 		ch <- d
 	}
 }
@@ -237,6 +240,7 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descWALReadFailures, s.LogReadFailures)
 		counter(descWALDamagedRanges, s.LogDamagedRanges)
 		counter(descWALDamagedBytes, s.LogDamagedBytes)
+		counter(descFailedBuilds, s.FailedBuilds)
 		for kind, n := range s.PluginFailures {
 			counter(descPluginFailures, n, kind)
 		}

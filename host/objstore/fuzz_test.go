@@ -54,7 +54,7 @@ func FuzzValidateKey(f *testing.F) {
 	for _, seed := range []string{
 		"a", "a/b/c.gz", "2026/07/13/14/stream-1-2026-07-13-14-05-09-uuid",
 		"", "/", "/etc/passwd", "..", "../x", "a/../../x", "a/./b", "a//b", "a/",
-		".hidden", "a/.wasmhose-tmp-1", `a\..\b`, "a\x00b", "\xff", "ключ/ü",
+		".hidden", ".logs-1-x", "a/.wasmhose-tmp-1", `a\..\b`, "a\x00b", "\xff", "ключ/ü",
 	} {
 		f.Add(seed)
 	}
@@ -78,7 +78,7 @@ func FuzzValidateKey(f *testing.F) {
 			t.Fatalf("validateKey accepted %q, which joins to %q outside the bucket", key, j)
 		}
 		for seg := range strings.SplitSeq(key, "/") {
-			if seg == "" || strings.HasPrefix(seg, ".") || strings.ContainsAny(seg, "\x00\\") {
+			if seg == "" || seg == "." || seg == ".." || strings.HasPrefix(seg, tempPrefix) || len(seg) > maxSegmentLen || strings.ContainsAny(seg, "\x00\\") {
 				t.Fatalf("validateKey accepted %q with segment %q", key, seg)
 			}
 		}

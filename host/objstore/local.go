@@ -21,10 +21,15 @@ import (
 // maxKeyLen is S3's limit on key length, in bytes.
 const maxKeyLen = 1024
 
-// tempPrefix starts the name of every temporary file Local writes. It is
-// hidden (a leading ".") so List never reports it, and Put refuses keys with
-// a segment starting with "." so no object can collide with it.
+// tempPrefix starts the name of every temporary file Local writes. List
+// never reports such a file, and Put refuses keys with a segment starting
+// with it, so no object can collide with one.
 const tempPrefix = ".wasmhose-tmp-"
+
+// maxSegmentLen is the longest file name the usual file systems hold
+// (NAME_MAX on Linux, and the limit of APFS and NTFS, in bytes or UTF-16
+// units), so the longest key segment Local accepts.
+const maxSegmentLen = 255
 
 // Local is a Store on the local file system: bucket B, key K is the file
 // <root>/B/K.
@@ -42,9 +47,11 @@ const tempPrefix = ".wasmhose-tmp-"
 //   - Keys are file paths, so Local is stricter than S3: see
 //     [ErrInvalidKey]. A file system cannot hold both "a" and "a/b";
 //     the second Put fails with [ErrKeyConflict].
-//   - Files and folders whose names start with "." belong to the store
-//     (its temporary files) or to someone else: List skips them and Put
-//     and Get refuse keys that name them (ErrInvalidKey).
+//   - Files whose names start with ".wasmhose-tmp-" are the store's
+//     temporary files: List skips them and Put and Get refuse keys that
+//     name them (ErrInvalidKey). Other names starting with "." are keys
+//     like any other (Firehose names objects after their stream, and a
+//     stream may be called ".logs").
 //   - A crash during Put can leave a temporary file behind; it is hidden
 //     and harmless, and Local does not sweep it.
 //   - Get of a missing object and List of a missing bucket are not errors
@@ -55,8 +62,11 @@ type Local struct {
 	root *os.Root
 }
 
-// Interface guard.
-var _ Store = (*Local)(nil)
+// Interface guards.
+var (
+	_ Store     = (*Local)(nil)
+	_ Validator = (*Local)(nil)
+)
 
 // NewLocal returns a Local store rooted at root (usually <data-dir>/s3),
 // creating the folder if needed. Call Close to release it.
@@ -91,6 +101,13 @@ func (l *Local) Path(bucket, key string) (string, error) {
 	}
 	return filepath.Join(l.dir, bucket, filepath.FromSlash(key)), nil
 }
+
+// ValidateBucket implements Validator: 1 to 255 of A-Z a-z 0-9 _ . -, not
+// starting with ".".
+func (l *Local) ValidateBucket(bucket string) error { return validateBucket(bucket) }
+
+// ValidateKey implements Validator with the rules of [ErrInvalidKey].
+func (l *Local) ValidateKey(key string) error { return validateKey(key) }
 
 // Close releases the root folder. The store must not be used afterwards.
 func (l *Local) Close() error { return l.root.Close() }
@@ -297,7 +314,7 @@ func (l *Local) get(ctx context.Context, bucket, key string) ([]byte, error) {
 }
 
 // List returns the regular files under <root>/bucket whose keys start with
-// prefix, sorted by key, skipping hidden files and folders. A missing
+// prefix, sorted by key, skipping temporary files. A missing
 // bucket, or a prefix no valid key can have, gives an empty result.
 func (l *Local) List(ctx context.Context, bucket, prefix string) ([]ObjectInfo, error) {
 	out, err := l.list(ctx, bucket, prefix)
@@ -344,7 +361,7 @@ func (l *Local) list(ctx context.Context, bucket, prefix string) ([]ObjectInfo, 
 			}
 			return nil
 		}
-		if strings.HasPrefix(d.Name(), ".") {
+		if strings.HasPrefix(d.Name(), tempPrefix) {
 			if d.IsDir() {
 				return fs.SkipDir
 			}
@@ -422,10 +439,10 @@ func validateBucket(bucket string) error {
 }
 
 // validateKey checks an object key for the local store. A valid key is 1 to
-// 1024 bytes of UTF-8, relative, made of "/"-separated segments that are
-// non-empty, do not start with "." (which rules out "." and ".." and keeps
-// temporary files apart) and hold no NUL or backslash; on Windows also no
-// ":" or reserved device name.
+// 1024 bytes of UTF-8, relative, made of "/"-separated segments of 1 to 255
+// bytes that are not "." or "..", do not start with ".wasmhose-tmp-" (the
+// store's temporary files) and hold no NUL or backslash; on Windows also
+// no ":", no trailing "." or space, and no reserved device name.
 func validateKey(key string) error {
 	switch {
 	case key == "":
@@ -441,12 +458,18 @@ func validateKey(key string) error {
 		switch {
 		case seg == "":
 			return fmt.Errorf("%w %q: empty path segment", ErrInvalidKey, key)
-		case seg[0] == '.':
-			return fmt.Errorf("%w %q: segment %q starts with \".\"", ErrInvalidKey, key, seg)
+		case seg == "." || seg == "..":
+			return fmt.Errorf("%w %q: path segment %q", ErrInvalidKey, key, seg)
+		case strings.HasPrefix(seg, tempPrefix):
+			return fmt.Errorf("%w %q: segment %q starts with %q, which names the store's temporary files", ErrInvalidKey, key, seg, tempPrefix)
+		case len(seg) > maxSegmentLen:
+			return fmt.Errorf("%w: segment of %d bytes, more than %d", ErrInvalidKey, len(seg), maxSegmentLen)
 		case strings.ContainsAny(seg, "\x00\\"):
 			return fmt.Errorf("%w %q: contains NUL or backslash", ErrInvalidKey, key)
 		case runtime.GOOS == "windows" && strings.ContainsRune(seg, ':'):
 			return fmt.Errorf("%w %q: contains \":\"", ErrInvalidKey, key)
+		case runtime.GOOS == "windows" && (strings.HasSuffix(seg, ".") || strings.HasSuffix(seg, " ")):
+			return fmt.Errorf("%w %q: segment %q ends with a dot or a space", ErrInvalidKey, key, seg)
 		}
 	}
 	if !filepath.IsLocal(filepath.FromSlash(key)) {

@@ -115,14 +115,16 @@ func TestLocalLayout(t *testing.T) {
 	}
 }
 
-func TestLocalHiddenSkipped(t *testing.T) {
+func TestLocalTempFilesSkipped(t *testing.T) {
 	l := newLocal(t)
 	ctx := t.Context()
-	if err := l.Put(ctx, "b", "dir/visible", []byte("v"), PutOptions{}); err != nil {
-		t.Fatalf("Put: %v", err)
+	for _, k := range []string{"dir/visible", ".logs-1-x", "dir/.hidden"} {
+		if err := l.Put(ctx, "b", k, []byte("v"), PutOptions{}); err != nil {
+			t.Fatalf("Put %q: %v", k, err)
+		}
 	}
-	// Files another process (or a crashed Put) left behind.
-	for _, p := range []string{"b/.wasmhose-tmp-0123456789abcdef", "b/dir/.hidden", "b/.git/config", "b/dir/.cache/x"} {
+	// Temporary files a crashed Put left behind.
+	for _, p := range []string{"b/.wasmhose-tmp-0123456789abcdef", "b/dir/.wasmhose-tmp-0123456789abcdef", "b/.wasmhose-tmp-dir/x"} {
 		full := filepath.Join(l.Dir(), filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
 			t.Fatal(err)
@@ -135,17 +137,24 @@ func TestLocalHiddenSkipped(t *testing.T) {
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}
-	if len(infos) != 1 || infos[0].Key != "dir/visible" {
-		t.Fatalf("List = %v, want only dir/visible", infos)
+	var keys []string
+	for _, in := range infos {
+		keys = append(keys, in.Key)
 	}
-	for _, prefix := range []string{".", "dir/.", ".git/", "dir/.cache/"} {
+	if want := []string{".logs-1-x", "dir/.hidden", "dir/visible"}; !slices.Equal(keys, want) {
+		t.Fatalf("List = %q, want %q", keys, want)
+	}
+	for _, prefix := range []string{".wasmhose-tmp-", "dir/.wasmhose-tmp-", ".wasmhose-tmp-dir/"} {
 		infos, err := l.List(ctx, "b", prefix)
 		if err != nil || len(infos) != 0 {
 			t.Errorf("List(%q) = %v, %v; want nothing", prefix, infos, err)
 		}
 	}
-	if _, err := l.Get(ctx, "b", "dir/.hidden"); !errors.Is(err, ErrInvalidKey) {
-		t.Errorf("Get of a hidden file: err = %v, want ErrInvalidKey", err)
+	if _, err := l.Get(ctx, "b", "dir/.wasmhose-tmp-0123456789abcdef"); !errors.Is(err, ErrInvalidKey) {
+		t.Errorf("Get of a temporary file: err = %v, want ErrInvalidKey", err)
+	}
+	if b, err := l.Get(ctx, "b", "dir/.hidden"); err != nil || string(b) != "v" {
+		t.Errorf("Get of a key starting with a dot = %q, %v", b, err)
 	}
 }
 
@@ -215,8 +224,12 @@ func TestLocalKeyValidation(t *testing.T) {
 		{name: "current inside", key: "a/./b", expErr: ErrInvalidKey},
 		{name: "empty segment", key: "a//b", expErr: ErrInvalidKey},
 		{name: "trailing slash", key: "a/", expErr: ErrInvalidKey},
-		{name: "hidden", key: ".hidden", expErr: ErrInvalidKey},
-		{name: "hidden inside", key: "a/.wasmhose-tmp-x", expErr: ErrInvalidKey},
+		{name: "leading dot", key: ".logs-1-2026"},
+		{name: "leading dots inside", key: "a/..-1-2026/...json"},
+		{name: "longest segment", key: "a/" + strings.Repeat("s", 255)},
+		{name: "segment too long", key: "a/" + strings.Repeat("s", 256), expErr: ErrInvalidKey},
+		{name: "temporary file", key: ".wasmhose-tmp-x", expErr: ErrInvalidKey},
+		{name: "temporary file inside", key: "a/.wasmhose-tmp-x", expErr: ErrInvalidKey},
 		{name: "backslash", key: `a\..\..\escape`, expErr: ErrInvalidKey},
 		{name: "NUL", key: "a\x00b", expErr: ErrInvalidKey},
 		{name: "not UTF-8", key: "a\xffb", expErr: ErrInvalidKey},

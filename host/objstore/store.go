@@ -38,6 +38,20 @@ type Store interface {
 	Ping(ctx context.Context, bucket string) error
 }
 
+// Validator is implemented by a Store that refuses bucket names or keys
+// S3 accepts, such as [Local], which must map them to files. The service
+// checks a destination with it at CreateDeliveryStream and
+// UpdateDestination, so that a bucket or prefix the store can never write
+// is refused up front instead of failing every delivery.
+type Validator interface {
+	// ValidateBucket returns nil if the store can use bucket, or an error
+	// wrapping ErrInvalidBucket that says why not.
+	ValidateBucket(bucket string) error
+	// ValidateKey returns nil if the store can write the object key, or
+	// an error wrapping ErrInvalidKey that says why not.
+	ValidateKey(key string) error
+}
+
 // DefaultContentType is the Content-Type of objects whose PutOptions leave
 // it empty. Firehose stores every object as application/octet-stream.
 const DefaultContentType = "application/octet-stream"
@@ -97,8 +111,9 @@ var (
 
 	// ErrInvalidKey means a key the store refuses (for Local: empty, longer
 	// than 1024 bytes, not UTF-8, absolute, with an empty, "." or ".."
-	// segment, a segment starting with ".", or a NUL or backslash). It is
-	// permanent: the same key fails every time.
+	// segment, a segment longer than 255 bytes or starting with
+	// ".wasmhose-tmp-", or a NUL or backslash). It is permanent: the same
+	// key fails every time.
 	ErrInvalidKey = errors.New("invalid object key")
 
 	// ErrKeyConflict means the local store cannot hold the key because a

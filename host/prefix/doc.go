@@ -16,7 +16,11 @@
 // compiled into a list of operations (see DatePattern).
 //
 // Validate applies the rules CreateDeliveryStream and UpdateDestination
-// apply to Prefix and ErrorOutputPrefix. DataPrefix and ErrorPrefix turn
+// apply to Prefix and ErrorOutputPrefix. ValidateKeys adds the limits every
+// object must fit, whatever its time: an evaluated prefix of at most
+// MaxEvaluatedLength characters and keys of at most MaxKeyLength bytes,
+// bounded by Expr.MaxEval and MaxObjectNameLength. SampleKeys gives keys a
+// stream's objects could have, for stores with rules of their own. DataPrefix and ErrorPrefix turn
 // the configured fields into the expressions Firehose really evaluates,
 // supplying its defaults, and ObjectName builds the fixed suffix
 // <stream>-<version>-<yyyy>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid><ext>.

@@ -48,6 +48,13 @@ const (
 	// RuleErrorOutputTypeRequired: an ErrorOutputPrefix with expressions
 	// must contain !{firehose:error-output-type}.
 	RuleErrorOutputTypeRequired
+	// RuleEvaluatedLength: the prefix Firehose evaluates (see DataPrefix
+	// and ErrorPrefix) can never be longer than MaxEvaluatedLength
+	// characters. ValidateKeys checks it.
+	RuleEvaluatedLength
+	// RuleKeyLength: an evaluated prefix and the object name together can
+	// never be longer than MaxKeyLength bytes. ValidateKeys checks it.
+	RuleKeyLength
 )
 
 var ruleNames = [...]string{
@@ -59,6 +66,8 @@ var ruleNames = [...]string{
 	RuleKeysRequired:                "keys-required",
 	RuleErrorPrefixRequired:         "error-prefix-required",
 	RuleErrorOutputTypeRequired:     "error-output-type-required",
+	RuleEvaluatedLength:             "evaluated-length",
+	RuleKeyLength:                   "key-length",
 }
 
 // String returns a short kebab-case name for the rule.
@@ -175,6 +184,65 @@ func compileField(field, s string) (*Expr, error) {
 		return nil, &ValidationError{Field: field, Rule: RuleSyntax, Msg: field + ": " + err.Error(), Err: err}
 	}
 	return e, nil
+}
+
+// ValidateKeys checks that every object a stream called stream can write
+// fits S3's limits, whatever the time of its records: the prefixes Firehose
+// evaluates for data and error objects (DataPrefix and ErrorPrefix of the
+// configured Prefix and ErrorOutputPrefix) at most MaxEvaluatedLength
+// characters (RuleEvaluatedLength), and each of them followed by the
+// longest object name, with extension ext, at most MaxKeyLength bytes
+// (RuleKeyLength). It returns nil or a *ValidationError; prefixes that do
+// not compile or break Validate's rules are left to Validate.
+//
+// Eval refuses a longer prefix for every object, so a stream that breaks
+// either rule could never deliver a record: Firehose accepts such a stream
+// and fails each delivery; this package's callers refuse it at
+// CreateDeliveryStream and UpdateDestination. Bounds are from MaxEval
+// (partition key values, known only per record, count as empty) and
+// MaxObjectNameLength.
+func ValidateKeys(prefix, errorOutputPrefix, stream, ext string) error {
+	dp, err := DataPrefix(prefix)
+	if err != nil {
+		return nil
+	}
+	name := MaxObjectNameLength(stream, ext)
+	if err := checkKeys(FieldPrefix, prefix, dp, name); err != nil {
+		return err
+	}
+	ep, err := ErrorPrefix(errorOutputPrefix, prefix)
+	if err != nil {
+		return nil
+	}
+	return checkKeys(FieldErrorOutputPrefix, errorOutputPrefix, ep, name)
+}
+
+func checkKeys(field, configured string, e *Expr, name int) error {
+	n := e.MaxEval()
+	shown := fmt.Sprintf("%s %q", field, truncate(configured))
+	if configured == "" {
+		shown = fmt.Sprintf("The default %s", field)
+	}
+	if e.String() != configured {
+		shown += fmt.Sprintf(" (evaluated as %q)", truncate(e.String()))
+	}
+	if n.Chars > MaxEvaluatedLength {
+		return &ValidationError{Field: field, Rule: RuleEvaluatedLength,
+			Msg: fmt.Sprintf("%s evaluates to up to %d characters, more than the %d an evaluated prefix may have", shown, n.Chars, MaxEvaluatedLength)}
+	}
+	if n.Bytes+name > MaxKeyLength {
+		return &ValidationError{Field: field, Rule: RuleKeyLength,
+			Msg: fmt.Sprintf("%s evaluates to up to %d bytes, which with an object name of up to %d bytes makes keys longer than S3's %d bytes", shown, n.Bytes, name, MaxKeyLength)}
+	}
+	return nil
+}
+
+// truncate shortens s for a message.
+func truncate(s string) string {
+	if r := []rune(s); len(r) > 64 {
+		return string(r[:61]) + "..."
+	}
+	return s
 }
 
 // Default effective prefixes, compiled once. They are immutable.

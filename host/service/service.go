@@ -30,6 +30,7 @@ import (
 	"github.com/wasmhose/wasmhose/host/crypt"
 	"github.com/wasmhose/wasmhose/host/deliver"
 	"github.com/wasmhose/wasmhose/host/objstore"
+	"github.com/wasmhose/wasmhose/host/prefix"
 	"github.com/wasmhose/wasmhose/host/stream"
 	"github.com/wasmhose/wasmhose/host/wal"
 )
@@ -222,6 +223,62 @@ func (svc *Service) checkFunctions(ctx context.Context, d *stream.ExtendedS3Dest
 	return nil
 }
 
+// checkStore refuses a bucket or prefix the object store can never write,
+// when the store has rules of its own (objstore.Validator, as the local
+// store has): the bucket itself, then sample keys of the data and error
+// prefixes (prefix.SampleKeys). Without it such a stream would accept
+// records and then retry every delivery until the retention period ended.
+func (svc *Service) checkStore(name string, d *stream.ExtendedS3DestinationConfiguration, field string) error {
+	v, ok := svc.opts.Store.(objstore.Validator)
+	if !ok {
+		return nil
+	}
+	bucket, err := objstore.BucketFromARN(d.BucketARN)
+	if err != nil {
+		return apierror.InvalidArgument("%s.BucketARN: %v", field, err)
+	}
+	if err := v.ValidateBucket(bucket); err != nil {
+		return apierror.InvalidArgument("%s.BucketARN %q: the object store cannot use this bucket: %v", field, d.BucketARN, err)
+	}
+	ext := ""
+	if d.FileExtension != nil {
+		ext = *d.FileExtension
+	}
+	if ext == "" {
+		ext = stream.MaxDefaultExtension
+	}
+	loc := time.UTC
+	if d.CustomTimeZone != nil {
+		if loc, err = stream.LoadLocation(*d.CustomTimeZone); err != nil {
+			return apierror.InvalidArgument("%s.CustomTimeZone: %v", field, err)
+		}
+	}
+	if d.FileExtension != nil && *d.FileExtension != "" {
+		// The object name is a key segment of its own: name, version,
+		// time, UUID and extension.
+		on := prefix.ObjectName(name, "9223372036854775807", time.Time{}, nil, "00000000-0000-0000-0000-000000000000", ext)
+		if err := v.ValidateKey(on); err != nil {
+			return apierror.InvalidArgument("%s.FileExtension %q: the object store cannot write object names such as %q: %v", field, ext, on, err)
+		}
+	}
+	configured := map[string]*string{prefix.FieldPrefix: d.Prefix, prefix.FieldErrorOutputPrefix: d.ErrorOutputPrefix}
+	for _, s := range prefix.SampleKeys(deref(d.Prefix), deref(d.ErrorOutputPrefix), name, ext, loc) {
+		if err := v.ValidateKey(s.Key); err != nil {
+			return apierror.InvalidArgument("%s.%s %q: the object store cannot write its keys (such as %q): %v",
+				field, s.Field, deref(configured[s.Field]), s.Key, err)
+		}
+	}
+	return nil
+}
+
+// deref returns *s, or "" for nil.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
 // ARN returns the delivery stream ARN of name.
 func (svc *Service) ARN(name string) string {
 	return fmt.Sprintf("arn:aws:firehose:%s:%s:deliverystream/%s", svc.opts.Region, svc.opts.AccountID, name)
@@ -244,6 +301,9 @@ func (svc *Service) Create(ctx context.Context, in *stream.CreateInput) (string,
 		dest = stream.FromS3(in.S3DestinationConfiguration)
 	}
 	if err := svc.checkFunctions(ctx, &dest, "ExtendedS3DestinationConfiguration"); err != nil {
+		return "", err
+	}
+	if err := svc.checkStore(in.DeliveryStreamName, &dest, "ExtendedS3DestinationConfiguration"); err != nil {
 		return "", err
 	}
 	encStatus := ""
@@ -515,6 +575,9 @@ func (svc *Service) Update(ctx context.Context, in *stream.UpdateInput) error {
 		return err
 	}
 	if err := svc.checkFunctions(ctx, &next, "ExtendedS3DestinationUpdate"); err != nil {
+		return err
+	}
+	if err := svc.checkStore(cur.Name, &next, "ExtendedS3DestinationUpdate"); err != nil {
 		return err
 	}
 	cur.Destination = next

@@ -43,6 +43,7 @@ func (svc *Service) Snapshot() []metrics.Stream {
 			DeliveredBytes:    st.DeliveredBytes,
 			DeliveredObjects:  st.DeliveredObjects,
 			FailedStoreCalls:  st.FailedStoreCalls,
+			FailedBuilds:      st.FailedBuilds,
 			BufferedRecords:   st.BufferedRecords,
 			BufferedBytes:     st.BufferedBytes,
 			LogBytes:          st.Log.Bytes,

@@ -298,7 +298,31 @@ func ValidateCreate(in *CreateInput) error {
 	} else {
 		dest = FromS3(in.S3DestinationConfiguration)
 	}
-	return ValidateDestination(&dest, "ExtendedS3DestinationConfiguration")
+	if err := ValidateDestination(&dest, "ExtendedS3DestinationConfiguration"); err != nil {
+		return err
+	}
+	return ValidateKeys(in.DeliveryStreamName, &dest, "ExtendedS3DestinationConfiguration")
+}
+
+// MaxDefaultExtension is the longest file extension the service gives
+// objects by itself (.gz, .zip, .snappy, .parquet, .orc): ValidateKeys
+// counts it for a destination without FileExtension.
+const MaxDefaultExtension = ".parquet"
+
+// ValidateKeys refuses a destination of the stream called name whose
+// objects could never be stored: a Prefix or ErrorOutputPrefix that
+// evaluates to more than 512 characters, or that with the object name
+// makes keys longer than S3's 1024 bytes (see prefix.ValidateKeys). field
+// names the configuration in messages.
+func ValidateKeys(name string, d *ExtendedS3DestinationConfiguration, field string) error {
+	ext := deref(d.FileExtension, "")
+	if ext == "" {
+		ext = MaxDefaultExtension
+	}
+	if err := prefix.ValidateKeys(deref(d.Prefix, ""), deref(d.ErrorOutputPrefix, ""), name, ext); err != nil {
+		return apierror.InvalidArgument("%s: %v", field, err)
+	}
+	return nil
 }
 
 func isSet(raw []byte) bool {
@@ -588,6 +612,9 @@ func Merge(cur ExtendedS3DestinationConfiguration, in *UpdateInput) (ExtendedS3D
 		next.DynamicPartitioningConfiguration = u.DynamicPartitioningConfiguration
 	}
 	if err := ValidateDestination(&next, "ExtendedS3DestinationUpdate"); err != nil {
+		return cur, err
+	}
+	if err := ValidateKeys(in.DeliveryStreamName, &next, "ExtendedS3DestinationUpdate"); err != nil {
 		return cur, err
 	}
 	return WithDefaults(next), nil
