@@ -81,7 +81,7 @@ type Server struct {
 	b      Backend
 	log    *slog.Logger
 	echo   *echo.Echo
-	ops    map[string]func(echo.Context, []byte, *callInfo) (any, error)
+	ops    map[string]firehoseOp
 	health func() error
 	obs    Observer
 	authz  Authorizer
@@ -160,22 +160,7 @@ func New(b Backend, o Options) *Server {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health, obs: o.Observer, authz: o.Authorizer, services: o.Services}
-	s.ops = map[string]func(echo.Context, []byte, *callInfo) (any, error){
-		"CreateDeliveryStream":      s.create,
-		"DescribeDeliveryStream":    s.describe,
-		"ListDeliveryStreams":       s.list,
-		"DeleteDeliveryStream":      s.delete,
-		"UpdateDestination":         s.update,
-		"PutRecord":                 s.putRecord,
-		"PutRecordBatch":            s.putRecordBatch,
-		"TagDeliveryStream":         s.tag,
-		"UntagDeliveryStream":       s.untag,
-		"ListTagsForDeliveryStream": s.listTags,
-
-		// Server-side stream encryption (encryption.go).
-		"StartDeliveryStreamEncryption": s.startEncryption,
-		"StopDeliveryStreamEncryption":  s.stopEncryption,
-	}
+	s.ops = firehoseOps()
 	e := s.echo
 	e.HideBanner = true
 	e.HidePort = true
@@ -264,10 +249,7 @@ func (s *Server) dispatch(c echo.Context) error {
 	}
 	start := time.Now()
 	var info callInfo
-	var out any
-	if err = s.authorizeFirehose(c, op, body); err == nil {
-		out, err = h(c, body, &info)
-	}
+	out, err := h(s, c, op, body, &info)
 	if err != nil {
 		err = s.writeError(c, err)
 	} else {
