@@ -3,6 +3,7 @@ package api
 import (
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 
 	"github.com/labstack/echo/v4"
@@ -15,8 +16,7 @@ import (
 // base64) read at once.
 const DefaultMaxInFlightBytes = 256 << 20
 
-// bodyChunk is the first buffer readBody allocates for a body whose length
-// is unknown or larger; it grows by doubling as bytes arrive.
+// bodyChunk is the size of the chunks readBody reads a body into.
 const bodyChunk = 64 << 10
 
 // errSlowDown is what a request body's Read returns once the bytes held by
@@ -103,28 +103,47 @@ func (s *Server) boundInFlight(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// readBody reads a request body of at most MaxBodyBytes. It allocates as
-// bytes arrive, never the declared Content-Length up front: a client that
-// declares 8 MiB and sends nothing holds bodyChunk bytes, not 8 MiB. A
-// body declared larger than MaxBodyBytes is refused before any read.
+// chunks recycles the buffers readBody reads into.
+var chunks = sync.Pool{New: func() any { return new([bodyChunk]byte) }}
+
+// readBody reads a request body of at most MaxBodyBytes. It holds memory
+// as bytes arrive, never the declared Content-Length up front: the body is
+// read into 64 KiB chunks, and copied into one buffer of its exact size
+// once it is whole, so a client that declares 8 MiB and stalls holds what
+// it sent (rounded up to 64 KiB), not 8 MiB, and no buffer is ever larger
+// than the body. A body declared larger than MaxBodyBytes is refused
+// before any read.
 func readBody(req *http.Request) ([]byte, error) {
 	declared := req.ContentLength
 	if declared > MaxBodyBytes {
 		return nil, tooLarge()
 	}
-	limit := int64(MaxBodyBytes + 1) // one more byte tells a body that is too long
-	if declared >= 0 {
-		limit = declared
-	}
-	buf := make([]byte, 0, min(limit, bodyChunk))
-	for int64(len(buf)) < limit {
-		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(limit, 2*int64(cap(buf))))
-			copy(grown, buf)
-			buf = grown
+	if declared >= 0 && declared <= bodyChunk {
+		// Small bodies, the most common: one buffer of the declared size.
+		buf := make([]byte, declared)
+		if _, err := io.ReadFull(req.Body, buf); err != nil {
+			return nil, err
 		}
-		n, err := req.Body.Read(buf[len(buf):cap(buf)])
-		buf = buf[:len(buf)+n]
+		return buf, nil
+	}
+	var held []*[bodyChunk]byte
+	defer func() {
+		for _, c := range held {
+			chunks.Put(c)
+		}
+	}()
+	total, last := 0, 0 // bytes read, and of them in the last chunk
+	for {
+		if last == bodyChunk || held == nil {
+			if total > MaxBodyBytes {
+				return nil, tooLarge()
+			}
+			held = append(held, chunks.Get().(*[bodyChunk]byte))
+			last = 0
+		}
+		n, err := req.Body.Read(held[len(held)-1][last:])
+		last += n
+		total += n
 		if err == io.EOF {
 			break
 		}
@@ -132,10 +151,18 @@ func readBody(req *http.Request) ([]byte, error) {
 			return nil, err
 		}
 	}
-	if len(buf) > MaxBodyBytes {
+	if total > MaxBodyBytes {
 		return nil, tooLarge()
 	}
-	return buf, nil
+	body := make([]byte, 0, total)
+	for i, c := range held {
+		if i == len(held)-1 {
+			body = append(body, c[:last]...)
+		} else {
+			body = append(body, c[:]...)
+		}
+	}
+	return body, nil
 }
 
 func tooLarge() error {
