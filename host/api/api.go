@@ -149,8 +149,14 @@ func loopbackHost(hostport string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// UnknownStream is the stream an Observer is given for a request naming a
+// stream that does not exist (the request failed with
+// ResourceNotFoundException): label values stay bounded by the streams
+// that exist, whatever names clients send. It cannot be a stream name.
+const UnknownStream = "(unknown)"
+
 // Observer is told about each finished Firehose API request: its operation,
-// stream ("" when none), HTTP status, duration, and for Put calls the number
+// stream ("" when none, UnknownStream when it does not exist), HTTP status, duration, and for Put calls the number
 // of records and bytes received and of records that failed.
 type Observer interface {
 	// ObserveRequest is called once per request, after the response is written.
@@ -264,6 +270,11 @@ func (s *Server) dispatch(c echo.Context) error {
 	start := time.Now()
 	var info callInfo
 	out, err := h(s, c, op, body, &info)
+	if err != nil && apierror.As(err).Type == apierror.TypeResourceNotFound && info.stream != "" {
+		// The name is the client's: one label value per missing name
+		// would grow the metrics without bound.
+		info.stream = UnknownStream
+	}
 	if err != nil {
 		err = s.writeError(c, err)
 	} else {
