@@ -130,8 +130,7 @@ func setupPublic(ctx context.Context, cfg config.Config, svc public.Putter, plug
 	if err != nil {
 		return nil, fmt.Errorf("public listen: %w", err)
 	}
-	hs := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
-		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	hs := httpServer(cfg.HTTP, h, logger)
 	go func() {
 		if err := hs.Serve(wrap(ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			logger.Error("public endpoint stopped", "err", err)

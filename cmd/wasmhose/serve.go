@@ -176,7 +176,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		st := rt.Stats()
 		return st.Instances, st.Created, st.Recycled
 	})
-	opts := api.Options{Logger: logger, Observer: m, LoopbackOnly: isLoopback(cfg.Listen)}
+	opts := api.Options{Logger: logger, Observer: m, LoopbackOnly: isLoopback(cfg.Listen), MaxInFlightBytes: cfg.HTTP.MaxInFlightBytes()}
 	if err := setupAuth(cfg, &opts, logger); err != nil {
 		_ = svc.Close(context.Background())
 		return fmt.Errorf("auth: %w", err)
@@ -214,7 +214,7 @@ func serve(ctx context.Context, cfg config.Config, logOut io.Writer, ready chan<
 		return fmt.Errorf("listen: %w", err)
 	}
 	ln = wrapTLS(ln)
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+	hs := httpServer(cfg.HTTP, srv, logger)
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	logger.Info("wasmhose serving", "version", version, "addr", ln.Addr().String(), "dataDir", cfg.DataDir, "store", cfg.Store)
@@ -269,6 +269,14 @@ func openStore(ctx context.Context, cfg config.Config) (objstore.Store, error) {
 	default:
 		return objstore.NewLocal(filepath.Join(cfg.DataDir, "s3"))
 	}
+}
+
+// httpServer is the http.Server of a listener, with the timeouts of
+// cfg: a client that sends its request slowly or keeps an idle connection
+// open is cut off, so connections cannot pile up.
+func httpServer(cfg config.HTTP, h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: cfg.ReadHeaderTimeout, ReadTimeout: cfg.ReadTimeout, IdleTimeout: cfg.IdleTimeout,
+		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 }
 
 // isLoopback reports whether a listen address binds loopback only.

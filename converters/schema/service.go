@@ -3,6 +3,7 @@ package schema
 import (
 	"context"
 	"encoding/base64"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -15,10 +16,10 @@ const TargetPrefix = "AWSGlue."
 // DefaultRegion is the region of resource ARNs when none is configured.
 const DefaultRegion = "us-east-1"
 
-// Operations returns the names of the Glue operations Service answers.
+// Operations returns the names of the Glue operations Service answers,
+// sorted.
 func Operations() []string {
-	return []string{"CreateDatabase", "GetDatabase", "GetDatabases", "CreateTable", "UpdateTable",
-		"GetTable", "GetTables", "GetTableVersion", "GetTableVersions", "DeleteTable"}
+	return slices.Sorted(maps.Keys(operations))
 }
 
 // Service answers Glue's AWS JSON 1.1 operations over a Registry. It does
@@ -42,32 +43,77 @@ func NewService(reg *Registry, region string) *Service {
 // TargetPrefix returns TargetPrefix, for the API layer's dispatcher.
 func (s *Service) TargetPrefix() string { return TargetPrefix }
 
+// scope is what a request acts on: the catalog, database and table names
+// its handler hands to the Registry ("*" for all the names a listing
+// covers, "" for a level the operation does not reach). Action authorizes
+// exactly these names, and the handlers read their names from it too, so
+// the resource authorized and the resource acted on cannot differ.
+type scope struct {
+	catalogID, database, table string
+	// reach is how deep the operation goes: the catalog alone, a
+	// database, or a table of it.
+	reach reach
+}
+
+// reach is the level of the Glue resource hierarchy an operation acts on.
+type reach int
+
+const (
+	catalogReach reach = iota
+	databaseReach
+	tableReach
+)
+
+// request is the decoded body of one operation.
+type request interface {
+	// scope returns what the request acts on.
+	scope() scope
+}
+
+// operation is one Glue operation: how to make its request value, and its
+// handler.
+type operation struct {
+	newRequest func() request
+	run        func(s *Service, r request) (any, error)
+}
+
+// op builds the operation whose request type is R and handler run.
+func op[R any, P interface {
+	*R
+	request
+}](run func(*Service, P) (any, error)) operation {
+	return operation{
+		newRequest: func() request { return P(new(R)) },
+		run:        func(s *Service, r request) (any, error) { return run(s, r.(P)) },
+	}
+}
+
+// operations are the operations Service answers, by name.
+var operations = map[string]operation{
+	"CreateDatabase":   op((*Service).createDatabase),
+	"GetDatabase":      op((*Service).getDatabase),
+	"GetDatabases":     op((*Service).getDatabases),
+	"CreateTable":      op((*Service).createTable),
+	"UpdateTable":      op((*Service).updateTable),
+	"GetTable":         op((*Service).getTable),
+	"GetTables":        op((*Service).getTables),
+	"GetTableVersion":  op((*Service).getTableVersion),
+	"GetTableVersions": op((*Service).getTableVersions),
+	"DeleteTable":      op((*Service).deleteTable),
+}
+
 // Call runs operation op (the X-Amz-Target after TargetPrefix) on a JSON
 // request body and returns the value to answer as JSON.
 func (s *Service) Call(_ context.Context, op string, body []byte) (any, error) {
-	switch op {
-	case "CreateDatabase":
-		return s.createDatabase(body)
-	case "GetDatabase":
-		return s.getDatabase(body)
-	case "GetDatabases":
-		return s.getDatabases(body)
-	case "CreateTable":
-		return s.createTable(body)
-	case "UpdateTable":
-		return s.updateTable(body)
-	case "GetTable":
-		return s.getTable(body)
-	case "GetTables":
-		return s.getTables(body)
-	case "GetTableVersion":
-		return s.getTableVersion(body)
-	case "GetTableVersions":
-		return s.getTableVersions(body)
-	case "DeleteTable":
-		return s.deleteTable(body)
+	o, ok := operations[op]
+	if !ok {
+		return nil, newError(TypeUnknownOperation, "Unknown operation %s%s", TargetPrefix, op)
 	}
-	return nil, newError(TypeUnknownOperation, "Unknown operation %s%s", TargetPrefix, op)
+	r := o.newRequest()
+	if err := decodeRequest(body, r); err != nil {
+		return nil, err
+	}
+	return o.run(s, r)
 }
 
 // Action returns the IAM action of a request (glue:<Operation>) and the
@@ -78,44 +124,26 @@ func (s *Service) Call(_ context.Context, op string, body []byte) (any, error) {
 //	arn:aws:glue:<region>:<catalog id>:database/<database>
 //	arn:aws:glue:<region>:<catalog id>:table/<database>/<table>
 //
-// with "*" for the names a listing covers. A body that does not decode
+// with "*" for the names a listing covers. The body is decoded into the
+// operation's own request type, and the names are those its handler acts
+// on (see scope). A body that does not decode, or an unknown operation,
 // yields the catalog alone; Call will refuse it.
 func (s *Service) Action(op string, body []byte) (action string, resources []string) {
-	var r struct {
-		CatalogID     *string        `json:"CatalogId"`
-		Name          *string        `json:"Name"`
-		DatabaseName  *string        `json:"DatabaseName"`
-		TableName     *string        `json:"TableName"`
-		DatabaseInput *DatabaseInput `json:"DatabaseInput"`
-		TableInput    *TableInput    `json:"TableInput"`
+	var sc scope
+	if o, ok := operations[op]; ok {
+		r := o.newRequest()
+		if decodeRequest(body, r) == nil {
+			sc = r.scope()
+		}
 	}
-	_ = decodeRequest(body, &r)
-	catalog := s.reg.catalog(deref(r.CatalogID))
-	arn := "arn:aws:glue:" + s.region + ":" + catalog + ":"
+	arn := "arn:aws:glue:" + s.region + ":" + s.reg.catalog(sc.catalogID) + ":"
 	resources = []string{arn + "catalog"}
-	lower := func(p *string) string { return strings.ToLower(deref(p)) }
-	switch op {
-	case "CreateDatabase":
-		if r.DatabaseInput != nil {
-			resources = append(resources, arn+"database/"+strings.ToLower(r.DatabaseInput.Name))
-		}
-	case "GetDatabase":
-		resources = append(resources, arn+"database/"+lower(r.Name))
-	case "GetDatabases":
-		resources = append(resources, arn+"database/*")
-	case "GetTables":
-		db := lower(r.DatabaseName)
-		resources = append(resources, arn+"database/"+db, arn+"table/"+db+"/*")
-	case "CreateTable", "UpdateTable", "GetTable", "DeleteTable", "GetTableVersion", "GetTableVersions":
-		db := lower(r.DatabaseName)
-		table := lower(r.Name)
-		if r.TableName != nil {
-			table = lower(r.TableName)
-		}
-		if r.TableInput != nil && (op == "CreateTable" || op == "UpdateTable") {
-			table = strings.ToLower(r.TableInput.Name)
-		}
-		resources = append(resources, arn+"database/"+db, arn+"table/"+db+"/"+table)
+	db, table := strings.ToLower(sc.database), strings.ToLower(sc.table)
+	if sc.reach >= databaseReach {
+		resources = append(resources, arn+"database/"+db)
+	}
+	if sc.reach >= tableReach {
+		resources = append(resources, arn+"table/"+db+"/"+table)
 	}
 	return "glue:" + op, resources
 }
@@ -136,11 +164,15 @@ type createDatabaseRequest struct {
 	Tags          map[string]string `json:"Tags"`
 }
 
-func (s *Service) createDatabase(body []byte) (any, error) {
-	var in createDatabaseRequest
-	if err := decodeRequest(body, &in); err != nil {
-		return nil, err
+func (r *createDatabaseRequest) scope() scope {
+	sc := scope{catalogID: deref(r.CatalogID), reach: databaseReach}
+	if r.DatabaseInput != nil {
+		sc.database = r.DatabaseInput.Name
 	}
+	return sc
+}
+
+func (s *Service) createDatabase(in *createDatabaseRequest) (any, error) {
 	var v violations
 	v.checkOptName("catalogId", in.CatalogID)
 	if in.DatabaseInput == nil {
@@ -149,7 +181,7 @@ func (s *Service) createDatabase(body []byte) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	return struct{}{}, s.reg.CreateDatabase(deref(in.CatalogID), *in.DatabaseInput)
+	return struct{}{}, s.reg.CreateDatabase(in.scope().catalogID, *in.DatabaseInput)
 }
 
 type getDatabaseRequest struct {
@@ -157,22 +189,23 @@ type getDatabaseRequest struct {
 	Name      *string `json:"Name"`
 }
 
+func (r *getDatabaseRequest) scope() scope {
+	return scope{catalogID: deref(r.CatalogID), database: deref(r.Name), reach: databaseReach}
+}
+
 type getDatabaseResponse struct {
 	Database *Database `json:"Database"`
 }
 
-func (s *Service) getDatabase(body []byte) (any, error) {
-	var in getDatabaseRequest
-	if err := decodeRequest(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Service) getDatabase(in *getDatabaseRequest) (any, error) {
 	var v violations
 	v.checkOptName("catalogId", in.CatalogID)
 	v.checkName("name", in.Name)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	db, err := s.reg.GetDatabase(deref(in.CatalogID), *in.Name)
+	sc := in.scope()
+	db, err := s.reg.GetDatabase(sc.catalogID, sc.database)
 	if err != nil {
 		return nil, err
 	}
@@ -185,16 +218,16 @@ type getDatabasesRequest struct {
 	MaxResults *int    `json:"MaxResults"`
 }
 
+func (r *getDatabasesRequest) scope() scope {
+	return scope{catalogID: deref(r.CatalogID), database: "*", reach: databaseReach}
+}
+
 type getDatabasesResponse struct {
 	DatabaseList []Database `json:"DatabaseList"`
 	NextToken    string     `json:"NextToken,omitempty"`
 }
 
-func (s *Service) getDatabases(body []byte) (any, error) {
-	var in getDatabasesRequest
-	if err := decodeRequest(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Service) getDatabases(in *getDatabasesRequest) (any, error) {
 	var v violations
 	v.checkOptName("catalogId", in.CatalogID)
 	v.checkPageSize("maxResults", in.MaxResults)
@@ -205,7 +238,7 @@ func (s *Service) getDatabases(body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.reg.Databases(deref(in.CatalogID))
+	all, err := s.reg.Databases(in.scope().catalogID)
 	if err != nil {
 		return nil, err
 	}
@@ -216,15 +249,34 @@ func (s *Service) getDatabases(body []byte) (any, error) {
 type createTableRequest struct {
 	CatalogID            *string     `json:"CatalogId"`
 	DatabaseName         *string     `json:"DatabaseName"`
+	Name                 *string     `json:"Name"`
 	TableInput           *TableInput `json:"TableInput"`
 	OpenTableFormatInput *struct{}   `json:"OpenTableFormatInput"`
 }
 
-func (s *Service) createTable(body []byte) (any, error) {
-	var in createTableRequest
-	if err := decodeRequest(body, &in); err != nil {
-		return nil, err
+// The table created or updated is TableInput.Name; a Name member that
+// names another table is refused by the handler.
+func (r *createTableRequest) scope() scope {
+	return tableInputScope(r.CatalogID, r.DatabaseName, r.Name, r.TableInput)
+}
+
+func tableInputScope(catalogID, database, name *string, in *TableInput) scope {
+	sc := scope{catalogID: deref(catalogID), database: deref(database), table: deref(name), reach: tableReach}
+	if in != nil {
+		sc.table = in.Name
 	}
+	return sc
+}
+
+// checkSameTable refuses a request whose Name member and TableInput.Name
+// name different tables: which one would be acted on is ambiguous.
+func checkSameTable(name *string, in *TableInput) error {
+	if name != nil && !strings.EqualFold(*name, in.Name) {
+		return invalidInput("Name %s and TableInput.Name %s name different tables.", *name, in.Name)
+	}
+	return nil
+}
+func (s *Service) createTable(in *createTableRequest) (any, error) {
 	var v violations
 	v.checkOptName("catalogId", in.CatalogID)
 	v.checkName("databaseName", in.DatabaseName)
@@ -237,7 +289,11 @@ func (s *Service) createTable(body []byte) (any, error) {
 	if in.OpenTableFormatInput != nil {
 		return nil, invalidInput("OpenTableFormatInput (Iceberg tables) is not supported by this registry.")
 	}
-	return struct{}{}, s.reg.CreateTable(deref(in.CatalogID), *in.DatabaseName, *in.TableInput)
+	if err := checkSameTable(in.Name, in.TableInput); err != nil {
+		return nil, err
+	}
+	sc := in.scope()
+	return struct{}{}, s.reg.CreateTable(sc.catalogID, sc.database, *in.TableInput)
 }
 
 type updateTableRequest struct {
@@ -249,11 +305,11 @@ type updateTableRequest struct {
 	VersionID    *string     `json:"VersionId"`
 }
 
-func (s *Service) updateTable(body []byte) (any, error) {
-	var in updateTableRequest
-	if err := decodeRequest(body, &in); err != nil {
-		return nil, err
-	}
+func (r *updateTableRequest) scope() scope {
+	return tableInputScope(r.CatalogID, r.DatabaseName, r.Name, r.TableInput)
+}
+
+func (s *Service) updateTable(in *updateTableRequest) (any, error) {
 	var v violations
 	v.checkOptName("catalogId", in.CatalogID)
 	v.checkName("databaseName", in.DatabaseName)
@@ -264,28 +320,31 @@ func (s *Service) updateTable(body []byte) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	if in.Name != nil && !strings.EqualFold(*in.Name, in.TableInput.Name) {
-		return nil, invalidInput("Name %s and TableInput.Name %s name different tables.", *in.Name, in.TableInput.Name)
+	if err := checkSameTable(in.Name, in.TableInput); err != nil {
+		return nil, err
 	}
 	o := UpdateOptions{VersionID: deref(in.VersionID), SkipArchive: in.SkipArchive != nil && *in.SkipArchive}
-	return struct{}{}, s.reg.UpdateTable(deref(in.CatalogID), *in.DatabaseName, *in.TableInput, o)
+	sc := in.scope()
+	return struct{}{}, s.reg.UpdateTable(sc.catalogID, sc.database, *in.TableInput, o)
 }
 
+// tableRequest is the request of GetTable and DeleteTable: the table is
+// Name (Glue has no TableName member in them).
 type tableRequest struct {
 	CatalogID    *string `json:"CatalogId"`
 	DatabaseName *string `json:"DatabaseName"`
 	Name         *string `json:"Name"`
 }
 
+func (r *tableRequest) scope() scope {
+	return scope{catalogID: deref(r.CatalogID), database: deref(r.DatabaseName), table: deref(r.Name), reach: tableReach}
+}
+
 type getTableResponse struct {
 	Table *Table `json:"Table"`
 }
 
-func (s *Service) getTable(body []byte) (any, error) {
-	var in tableRequest
-	if err := decodeRequest(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Service) getTable(in *tableRequest) (any, error) {
 	var v violations
 	v.checkOptName("catalogId", in.CatalogID)
 	v.checkName("databaseName", in.DatabaseName)
@@ -293,18 +352,15 @@ func (s *Service) getTable(body []byte) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	t, err := s.reg.GetTable(deref(in.CatalogID), *in.DatabaseName, *in.Name)
+	sc := in.scope()
+	t, err := s.reg.GetTable(sc.catalogID, sc.database, sc.table)
 	if err != nil {
 		return nil, err
 	}
 	return getTableResponse{Table: t}, nil
 }
 
-func (s *Service) deleteTable(body []byte) (any, error) {
-	var in tableRequest
-	if err := decodeRequest(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Service) deleteTable(in *tableRequest) (any, error) {
 	var v violations
 	v.checkOptName("catalogId", in.CatalogID)
 	v.checkName("databaseName", in.DatabaseName)
@@ -312,7 +368,8 @@ func (s *Service) deleteTable(body []byte) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	return struct{}{}, s.reg.DeleteTable(deref(in.CatalogID), *in.DatabaseName, *in.Name)
+	sc := in.scope()
+	return struct{}{}, s.reg.DeleteTable(sc.catalogID, sc.database, sc.table)
 }
 
 type getTablesRequest struct {
@@ -323,16 +380,16 @@ type getTablesRequest struct {
 	MaxResults   *int    `json:"MaxResults"`
 }
 
+func (r *getTablesRequest) scope() scope {
+	return scope{catalogID: deref(r.CatalogID), database: deref(r.DatabaseName), table: "*", reach: tableReach}
+}
+
 type getTablesResponse struct {
 	TableList []Table `json:"TableList"`
 	NextToken string  `json:"NextToken,omitempty"`
 }
 
-func (s *Service) getTables(body []byte) (any, error) {
-	var in getTablesRequest
-	if err := decodeRequest(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Service) getTables(in *getTablesRequest) (any, error) {
 	var v violations
 	v.checkOptName("catalogId", in.CatalogID)
 	v.checkName("databaseName", in.DatabaseName)
@@ -353,7 +410,8 @@ func (s *Service) getTables(body []byte) (any, error) {
 			return nil, err
 		}
 	}
-	all, err := s.reg.Tables(deref(in.CatalogID), *in.DatabaseName)
+	sc := in.scope()
+	all, err := s.reg.Tables(sc.catalogID, sc.database)
 	if err != nil {
 		return nil, err
 	}
@@ -388,15 +446,16 @@ type getTableVersionRequest struct {
 	VersionID    *string `json:"VersionId"`
 }
 
+// The table of GetTableVersion and GetTableVersions is TableName.
+func (r *getTableVersionRequest) scope() scope {
+	return scope{catalogID: deref(r.CatalogID), database: deref(r.DatabaseName), table: deref(r.TableName), reach: tableReach}
+}
+
 type getTableVersionResponse struct {
 	TableVersion *TableVersion `json:"TableVersion"`
 }
 
-func (s *Service) getTableVersion(body []byte) (any, error) {
-	var in getTableVersionRequest
-	if err := decodeRequest(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Service) getTableVersion(in *getTableVersionRequest) (any, error) {
 	var v violations
 	v.checkOptName("catalogId", in.CatalogID)
 	v.checkName("databaseName", in.DatabaseName)
@@ -405,7 +464,8 @@ func (s *Service) getTableVersion(body []byte) (any, error) {
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	tv, err := s.reg.TableVersion(deref(in.CatalogID), *in.DatabaseName, *in.TableName, deref(in.VersionID))
+	sc := in.scope()
+	tv, err := s.reg.TableVersion(sc.catalogID, sc.database, sc.table, deref(in.VersionID))
 	if err != nil {
 		return nil, err
 	}
@@ -420,16 +480,16 @@ type getTableVersionsRequest struct {
 	MaxResults   *int    `json:"MaxResults"`
 }
 
+func (r *getTableVersionsRequest) scope() scope {
+	return scope{catalogID: deref(r.CatalogID), database: deref(r.DatabaseName), table: deref(r.TableName), reach: tableReach}
+}
+
 type getTableVersionsResponse struct {
 	TableVersions []TableVersion `json:"TableVersions"`
 	NextToken     string         `json:"NextToken,omitempty"`
 }
 
-func (s *Service) getTableVersions(body []byte) (any, error) {
-	var in getTableVersionsRequest
-	if err := decodeRequest(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Service) getTableVersions(in *getTableVersionsRequest) (any, error) {
 	var v violations
 	v.checkOptName("catalogId", in.CatalogID)
 	v.checkName("databaseName", in.DatabaseName)
@@ -442,7 +502,8 @@ func (s *Service) getTableVersions(body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	all, err := s.reg.TableVersions(deref(in.CatalogID), *in.DatabaseName, *in.TableName)
+	sc := in.scope()
+	all, err := s.reg.TableVersions(sc.catalogID, sc.database, sc.table)
 	if err != nil {
 		return nil, err
 	}

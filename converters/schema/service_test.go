@@ -363,7 +363,7 @@ func TestServiceAction(t *testing.T) {
 		{"GetTableVersion", `{"DatabaseName":"db","TableName":"t"}`, "glue:GetTableVersion", []string{arn + "catalog", arn + "database/db", arn + "table/db/t"}},
 		{"GetTableVersions", `{"DatabaseName":"db","TableName":"t"}`, "glue:GetTableVersions", []string{arn + "catalog", arn + "database/db", arn + "table/db/t"}},
 		{"DeleteTable", `{"DatabaseName":"db","Name":"t"}`, "glue:DeleteTable", []string{arn + "catalog", arn + "database/db", arn + "table/db/t"}},
-		{"GetTable", `not json`, "glue:GetTable", []string{arn + "catalog", arn + "database/", arn + "table//"}},
+		{"GetTable", `not json`, "glue:GetTable", []string{arn + "catalog"}},
 	}
 	for _, tc := range tests {
 		action, res := s.Action(tc.op, []byte(tc.body))

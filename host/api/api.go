@@ -81,10 +81,12 @@ type Server struct {
 	b      Backend
 	log    *slog.Logger
 	echo   *echo.Echo
-	ops    map[string]func(echo.Context, []byte, *callInfo) (any, error)
+	ops    map[string]firehoseOp
 	health func() error
 	obs    Observer
 	authz  Authorizer
+	// inflight bounds the request-body bytes held at once (inflight.go).
+	inflight *budget
 	// services are the other JSON 1.1 services on POST / (targets.go).
 	services []Service
 }
@@ -114,6 +116,13 @@ type Options struct {
 	// Services are other AWS JSON 1.1 services answered on POST /, by
 	// X-Amz-Target prefix (the Glue Data Catalog); see Target.
 	Services []Service
+	// MaxInFlightBytes bounds the bytes of request bodies held at once by
+	// all requests together, counted as they arrive (so before a request
+	// is authenticated) and released when each request ends. Past it, a
+	// request is answered ServiceUnavailableException "Slow down." (HTTP
+	// 503), which the AWS SDKs retry with backoff. 0 means
+	// DefaultMaxInFlightBytes; negative means no bound.
+	MaxInFlightBytes int64
 }
 
 // Authenticator checks the signature of a Firehose API request. body is the
@@ -140,8 +149,14 @@ func loopbackHost(hostport string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
+// UnknownStream is the stream an Observer is given for a request naming a
+// stream that does not exist (the request failed with
+// ResourceNotFoundException): label values stay bounded by the streams
+// that exist, whatever names clients send. It cannot be a stream name.
+const UnknownStream = "(unknown)"
+
 // Observer is told about each finished Firehose API request: its operation,
-// stream ("" when none), HTTP status, duration, and for Put calls the number
+// stream ("" when none, UnknownStream when it does not exist), HTTP status, duration, and for Put calls the number
 // of records and bytes received and of records that failed.
 type Observer interface {
 	// ObserveRequest is called once per request, after the response is written.
@@ -159,23 +174,12 @@ func New(b Backend, o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health, obs: o.Observer, authz: o.Authorizer, services: o.Services}
-	s.ops = map[string]func(echo.Context, []byte, *callInfo) (any, error){
-		"CreateDeliveryStream":      s.create,
-		"DescribeDeliveryStream":    s.describe,
-		"ListDeliveryStreams":       s.list,
-		"DeleteDeliveryStream":      s.delete,
-		"UpdateDestination":         s.update,
-		"PutRecord":                 s.putRecord,
-		"PutRecordBatch":            s.putRecordBatch,
-		"TagDeliveryStream":         s.tag,
-		"UntagDeliveryStream":       s.untag,
-		"ListTagsForDeliveryStream": s.listTags,
-
-		// Server-side stream encryption (encryption.go).
-		"StartDeliveryStreamEncryption": s.startEncryption,
-		"StopDeliveryStreamEncryption":  s.stopEncryption,
+	if o.MaxInFlightBytes == 0 {
+		o.MaxInFlightBytes = DefaultMaxInFlightBytes
 	}
+	s := &Server{b: b, log: o.Logger, echo: echo.New(), health: o.Health, obs: o.Observer, authz: o.Authorizer, services: o.Services,
+		inflight: newBudget(o.MaxInFlightBytes)}
+	s.ops = firehoseOps()
 	e := s.echo
 	e.HideBanner = true
 	e.HidePort = true
@@ -184,6 +188,7 @@ func New(b Backend, o Options) *Server {
 		return err
 	}}))
 	e.HTTPErrorHandler = s.errorHandler
+	e.Use(s.boundInFlight)
 	if o.LoopbackOnly {
 		e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
 			return func(c echo.Context) error {
@@ -264,9 +269,11 @@ func (s *Server) dispatch(c echo.Context) error {
 	}
 	start := time.Now()
 	var info callInfo
-	var out any
-	if err = s.authorizeFirehose(c, op, body); err == nil {
-		out, err = h(c, body, &info)
+	out, err := h(s, c, op, body, &info)
+	if err != nil && apierror.As(err).Type == apierror.TypeResourceNotFound && info.stream != "" {
+		// The name is the client's: one label value per missing name
+		// would grow the metrics without bound.
+		info.stream = UnknownStream
 	}
 	if err != nil {
 		err = s.writeError(c, err)
@@ -285,35 +292,22 @@ func (s *Server) dispatch(c echo.Context) error {
 // bodyKey is where requestBody keeps a request's body in the echo context.
 const bodyKey = "wasmhose.body"
 
-// requestBody reads the request body once, bounded by MaxBodyBytes, and
-// keeps it in the context: the signature check and the dispatcher both need
-// it, and a 4 MiB batch should be read and copied only once.
+// requestBody reads the request body once, bounded by MaxBodyBytes (see
+// readBody), and keeps it in the context: the signature check and the
+// dispatcher both need it.
 func requestBody(c echo.Context) ([]byte, error) {
 	if b, ok := c.Get(bodyKey).([]byte); ok {
 		return b, nil
 	}
 	body, err := readBody(c.Request())
 	if err != nil {
+		if _, ok := err.(*apierror.Error); ok {
+			return nil, err
+		}
 		return nil, apierror.Serialization("Cannot read request body: %v", err)
-	}
-	if len(body) > MaxBodyBytes {
-		return nil, apierror.New(apierror.TypeRequestEntityTooLarge, "Request body exceeds %d bytes", MaxBodyBytes)
 	}
 	c.Set(bodyKey, body)
 	return body, nil
-}
-
-// readBody reads at most MaxBodyBytes+1 bytes, in one allocation when the
-// request declares its Content-Length.
-func readBody(req *http.Request) ([]byte, error) {
-	if n := req.ContentLength; n >= 0 && n <= MaxBodyBytes {
-		b := make([]byte, n)
-		if _, err := io.ReadFull(req.Body, b); err != nil {
-			return nil, err
-		}
-		return b, nil
-	}
-	return io.ReadAll(io.LimitReader(req.Body, MaxBodyBytes+1))
 }
 
 // decode parses a request body into v; an empty body is {}. Member names

@@ -4,6 +4,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/wasmhose/wasmhose/host/apierror"
+	"github.com/wasmhose/wasmhose/host/stream"
 )
 
 // Authorizer decides whether the access key that signed a request may
@@ -37,27 +38,76 @@ func (s *Server) authorize(c echo.Context, action string, resources ...string) e
 	return s.authz.Authorize(id, action, resources...)
 }
 
-// authorizeFirehose authorizes Firehose operation op: action
-// firehose:<op> on the stream the body names,
-// arn:aws:firehose:<region>:<account>:deliverystream/<name>, or on "*" for
-// ListDeliveryStreams. The name is read with the handlers' own decoder, so
-// the stream authorized is the stream acted on; a body that cannot be
-// decoded is refused here with the error its handler would give.
-func (s *Server) authorizeFirehose(c echo.Context, op string, body []byte) error {
-	if s.authz == nil {
-		return nil
+// firehoseOp is one Firehose operation: it decodes the body into the
+// operation's input, authorizes the resource that input names, and runs
+// the handler on that same input.
+type firehoseOp func(s *Server, c echo.Context, op string, body []byte, info *callInfo) (any, error)
+
+// bodyDecoder is an input that decodes itself (PutRecordBatch's fast path);
+// other inputs go through decode.
+type bodyDecoder interface {
+	decodeBody(body []byte) error
+}
+
+// onStream builds a Firehose operation acting on the stream that
+// streamOf reads from its input: action firehose:<op> on
+// arn:aws:firehose:<region>:<account>:deliverystream/<name>. The body is
+// decoded once, and the handler receives the very value the name was read
+// from, so the stream authorized is the stream acted on.
+func onStream[In any](streamOf func(*In) string, run func(*Server, echo.Context, *In, *callInfo) (any, error)) firehoseOp {
+	return func(s *Server, c echo.Context, op string, body []byte, info *callInfo) (any, error) {
+		in, err := decodeInput[In](body)
+		if err != nil {
+			return nil, err
+		}
+		if s.authz != nil {
+			if err := s.authorize(c, "firehose:"+op, s.authz.ARN("firehose", "deliverystream/"+streamOf(in))); err != nil {
+				return nil, err
+			}
+		}
+		return run(s, c, in, info)
 	}
-	action := "firehose:" + op
-	if op == "ListDeliveryStreams" {
-		return s.authorize(c, action, "*")
+}
+
+// onAll builds a Firehose operation acting on no one stream
+// (ListDeliveryStreams): action firehose:<op> on "*".
+func onAll[In any](run func(*Server, echo.Context, *In, *callInfo) (any, error)) firehoseOp {
+	return func(s *Server, c echo.Context, op string, body []byte, info *callInfo) (any, error) {
+		in, err := decodeInput[In](body)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.authorize(c, "firehose:"+op, "*"); err != nil {
+			return nil, err
+		}
+		return run(s, c, in, info)
 	}
-	var in struct{ DeliveryStreamName *string }
-	if err := decode(body, &in); err != nil {
-		return err
+}
+
+func decodeInput[In any](body []byte) (*In, error) {
+	in := new(In)
+	if d, ok := any(in).(bodyDecoder); ok {
+		return in, d.decodeBody(body)
 	}
-	name := ""
-	if in.DeliveryStreamName != nil {
-		name = *in.DeliveryStreamName
+	return in, decode(body, in)
+}
+
+// firehoseOps returns the Firehose operations by name.
+func firehoseOps() map[string]firehoseOp {
+	return map[string]firehoseOp{
+		"CreateDeliveryStream":      onStream(func(in *stream.CreateInput) string { return in.DeliveryStreamName }, (*Server).create),
+		"DescribeDeliveryStream":    onStream(func(in *describeInput) string { return deref(in.DeliveryStreamName) }, (*Server).describe),
+		"ListDeliveryStreams":       onAll((*Server).list),
+		"DeleteDeliveryStream":      onStream(func(in *deleteInput) string { return deref(in.DeliveryStreamName) }, (*Server).delete),
+		"UpdateDestination":         onStream(func(in *stream.UpdateInput) string { return in.DeliveryStreamName }, (*Server).update),
+		"PutRecord":                 onStream(func(in *putRecordInput) string { return deref(in.DeliveryStreamName) }, (*Server).putRecord),
+		"PutRecordBatch":            onStream(func(in *putRecordBatchInput) string { return deref(in.DeliveryStreamName) }, (*Server).putRecordBatch),
+		"TagDeliveryStream":         onStream(func(in *tagInput) string { return in.DeliveryStreamName }, (*Server).tag),
+		"UntagDeliveryStream":       onStream(func(in *untagInput) string { return in.DeliveryStreamName }, (*Server).untag),
+		"ListTagsForDeliveryStream": onStream(func(in *listTagsInput) string { return deref(in.DeliveryStreamName) }, (*Server).listTags),
+
+		// Server-side stream encryption (encryption.go).
+		"StartDeliveryStreamEncryption": onStream(func(in *startEncryptionInput) string { return deref(in.DeliveryStreamName) }, (*Server).startEncryption),
+		"StopDeliveryStreamEncryption":  onStream(func(in *stopEncryptionInput) string { return deref(in.DeliveryStreamName) }, (*Server).stopEncryption),
 	}
-	return s.authorize(c, action, s.authz.ARN("firehose", "deliverystream/"+name))
 }

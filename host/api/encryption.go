@@ -12,11 +12,7 @@ type startEncryptionInput struct {
 	DeliveryStreamEncryptionConfigurationInput *stream.EncryptionConfigurationInput
 }
 
-func (s *Server) startEncryption(c echo.Context, body []byte, info *callInfo) (any, error) {
-	var in startEncryptionInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) startEncryption(c echo.Context, in *startEncryptionInput, info *callInfo) (any, error) {
 	var v apierror.Violations
 	checkName(&v, in.DeliveryStreamName)
 	if err := v.Err(); err != nil {
@@ -33,11 +29,7 @@ type stopEncryptionInput struct {
 	DeliveryStreamName *string
 }
 
-func (s *Server) stopEncryption(c echo.Context, body []byte, info *callInfo) (any, error) {
-	var in stopEncryptionInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) stopEncryption(c echo.Context, in *stopEncryptionInput, info *callInfo) (any, error) {
 	var v apierror.Violations
 	checkName(&v, in.DeliveryStreamName)
 	if err := v.Err(); err != nil {

@@ -10,12 +10,8 @@ import (
 	"github.com/wasmhose/wasmhose/host/stream"
 )
 
-func (s *Server) create(c echo.Context, body []byte, info *callInfo) (any, error) {
-	var in stream.CreateInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	arn, err := s.b.Create(c.Request().Context(), &in)
+func (s *Server) create(c echo.Context, in *stream.CreateInput, info *callInfo) (any, error) {
+	arn, err := s.b.Create(c.Request().Context(), in)
 	if err != nil {
 		return nil, err
 	}
@@ -28,11 +24,7 @@ type describeInput struct {
 	ExclusiveStartDestinationId *string
 }
 
-func (s *Server) describe(c echo.Context, body []byte, info *callInfo) (any, error) {
-	var in describeInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) describe(c echo.Context, in *describeInput, info *callInfo) (any, error) {
 	var v apierror.Violations
 	checkName(&v, in.DeliveryStreamName)
 	checkRange(&v, "limit", in.Limit, 1, 10000)
@@ -55,11 +47,7 @@ type listInput struct {
 	ExclusiveStartDeliveryStreamName *string
 }
 
-func (s *Server) list(c echo.Context, body []byte, info *callInfo) (any, error) {
-	var in listInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) list(c echo.Context, in *listInput, info *callInfo) (any, error) {
 	var v apierror.Violations
 	checkRange(&v, "limit", in.Limit, 1, 10000)
 	if in.DeliveryStreamType != nil {
@@ -91,11 +79,7 @@ type deleteInput struct {
 	AllowForceDelete   *bool
 }
 
-func (s *Server) delete(c echo.Context, body []byte, info *callInfo) (any, error) {
-	var in deleteInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) delete(c echo.Context, in *deleteInput, info *callInfo) (any, error) {
 	var v apierror.Violations
 	checkName(&v, in.DeliveryStreamName)
 	if err := v.Err(); err != nil {
@@ -104,12 +88,8 @@ func (s *Server) delete(c echo.Context, body []byte, info *callInfo) (any, error
 	return nil, s.b.Delete(c.Request().Context(), *in.DeliveryStreamName, in.AllowForceDelete != nil && *in.AllowForceDelete)
 }
 
-func (s *Server) update(c echo.Context, body []byte, info *callInfo) (any, error) {
-	var in stream.UpdateInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	return nil, s.b.Update(c.Request().Context(), &in)
+func (s *Server) update(c echo.Context, in *stream.UpdateInput, info *callInfo) (any, error) {
+	return nil, s.b.Update(c.Request().Context(), in)
 }
 
 // record is the Record shape; a nil Data means the member was absent.
@@ -122,11 +102,7 @@ type putRecordInput struct {
 	Record             *record
 }
 
-func (s *Server) putRecord(c echo.Context, body []byte, info *callInfo) (any, error) {
-	var in putRecordInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) putRecord(c echo.Context, in *putRecordInput, info *callInfo) (any, error) {
 	var v apierror.Violations
 	checkName(&v, in.DeliveryStreamName)
 	if in.Record == nil {
@@ -170,14 +146,17 @@ type putRecordBatchOutput struct {
 	RequestResponses []batchEntry
 }
 
-func (s *Server) putRecordBatch(c echo.Context, body []byte, info *callInfo) (any, error) {
-	in, ok := decodeBatchFast(body)
-	if !ok {
-		in = putRecordBatchInput{}
-		if err := decode(body, &in); err != nil {
-			return nil, err
-		}
+// decodeBody decodes a PutRecordBatch body, through the fast decoder when
+// the body has its common shape.
+func (in *putRecordBatchInput) decodeBody(body []byte) error {
+	if fast, ok := decodeBatchFast(body); ok {
+		*in = fast
+		return nil
 	}
+	return decode(body, in)
+}
+
+func (s *Server) putRecordBatch(c echo.Context, in *putRecordBatchInput, info *callInfo) (any, error) {
 	var v apierror.Violations
 	checkName(&v, in.DeliveryStreamName)
 	switch {
@@ -236,11 +215,7 @@ type tagInput struct {
 	Tags               []stream.Tag
 }
 
-func (s *Server) tag(c echo.Context, body []byte, info *callInfo) (any, error) {
-	var in tagInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) tag(c echo.Context, in *tagInput, info *callInfo) (any, error) {
 	return nil, s.b.Tag(c.Request().Context(), in.DeliveryStreamName, in.Tags)
 }
 
@@ -249,11 +224,7 @@ type untagInput struct {
 	TagKeys            []string
 }
 
-func (s *Server) untag(c echo.Context, body []byte, info *callInfo) (any, error) {
-	var in untagInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) untag(c echo.Context, in *untagInput, info *callInfo) (any, error) {
 	return nil, s.b.Untag(c.Request().Context(), in.DeliveryStreamName, in.TagKeys)
 }
 
@@ -263,11 +234,7 @@ type listTagsInput struct {
 	Limit                *int
 }
 
-func (s *Server) listTags(c echo.Context, body []byte, info *callInfo) (any, error) {
-	var in listTagsInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
+func (s *Server) listTags(c echo.Context, in *listTagsInput, info *callInfo) (any, error) {
 	var v apierror.Violations
 	checkName(&v, in.DeliveryStreamName)
 	checkRange(&v, "limit", in.Limit, 1, 50)

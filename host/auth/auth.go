@@ -13,10 +13,12 @@
 //   - no signature at all: MissingAuthenticationTokenException (403)
 //   - a malformed Authorization header or query: IncompleteSignatureException (400)
 //   - an access key not in the configuration: UnrecognizedClientException (400)
-//   - a wrong service or region in the credential scope, a scope date that is
-//     not the X-Amz-Date day, a clock outside the skew window, an expired
-//     presigned URL, a payload hash mismatch or a wrong signature:
-//     InvalidSignatureException (400)
+//   - a signature that leaves x-amz-target or x-amz-date out of its
+//     SignedHeaders (Options.SignedHeaders; a presigned URL's X-Amz-Date is
+//     in its signed query), a wrong service or region in the credential
+//     scope, a scope date that is not the X-Amz-Date day, a clock outside
+//     the skew window, an expired presigned URL, a payload hash mismatch or
+//     a wrong signature: InvalidSignatureException (400)
 //
 // # Notes
 //
@@ -27,7 +29,10 @@
 // Transfer-Encoding) cannot be verified, so a request that lists one in
 // SignedHeaders fails with InvalidSignatureException; the AWS SDKs and CLI
 // never sign them. Session tokens are not supported: the configuration
-// holds long-term keys only.
+// holds long-term keys only. A presigned URL must carry X-Amz-Target as a
+// signed header, not hoisted into the query (aws-sdk-go-v2:
+// SignerOptions.DisableHeaderHoisting); otherwise one URL could be replayed
+// as any operation.
 package auth
 
 import (
@@ -39,6 +44,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -95,16 +101,29 @@ type Options struct {
 	ClockSkew time.Duration
 	// Now is the clock (default time.Now); tests inject one.
 	Now func() time.Time
+	// SignedHeaders are the lower-case headers every signature must cover
+	// besides host (always required). Nil means DefaultSignedHeaders. A
+	// presigned URL covers x-amz-date through its X-Amz-Date query
+	// parameter, which is always signed.
+	SignedHeaders []string
 }
+
+// DefaultSignedHeaders are the headers a signature must cover by default,
+// as AWS's JSON 1.1 services require: x-amz-date, so a captured signature
+// cannot be replayed outside its clock window under another date, and
+// x-amz-target, so a signature for one operation cannot be replayed as
+// another. The AWS SDKs and CLI sign both.
+var DefaultSignedHeaders = []string{"x-amz-date", "x-amz-target"}
 
 // Verifier checks SigV4 signatures. It is safe for concurrent use.
 type Verifier struct {
-	keys    map[string]string
-	service string
-	region  string
-	skew    time.Duration
-	now     func() time.Time
-	signer  *v4.Signer
+	keys     map[string]string
+	required []string
+	service  string
+	region   string
+	skew     time.Duration
+	now      func() time.Time
+	signer   *v4.Signer
 }
 
 // New returns a Verifier for o. It fails when there is no key, a key has
@@ -126,7 +145,16 @@ func New(o Options) (*Verifier, error) {
 		}
 		keys[k.AccessKeyID] = k.SecretAccessKey
 	}
-	v := &Verifier{keys: keys, service: o.Service, region: o.Region, skew: o.ClockSkew, now: o.Now,
+	required := DefaultSignedHeaders
+	if o.SignedHeaders != nil {
+		required = o.SignedHeaders
+	}
+	for _, h := range required {
+		if h != strings.ToLower(h) || h == "" {
+			return nil, fmt.Errorf("auth: required signed header %q must be a lower-case header name", h)
+		}
+	}
+	v := &Verifier{keys: keys, required: slices.Clone(required), service: o.Service, region: o.Region, skew: o.ClockSkew, now: o.Now,
 		signer: v4.NewSigner(func(so *v4.SignerOptions) { so.DisableHeaderHoisting = true })}
 	if v.service == "" {
 		v.service = DefaultService
@@ -284,6 +312,9 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err
 	if err != nil {
 		return "", err
 	}
+	if err := v.checkSignedHeaders(s); err != nil {
+		return "", err
+	}
 	c := s.auth.Credential
 	if c.Service != v.service {
 		return "", invalid("Credential should be scoped to correct service: '%s'.", v.service)
@@ -314,6 +345,22 @@ func (v *Verifier) Verify(r *http.Request, body []byte) (accessKeyID string, err
 		return "", invalid("%s", msgSignatureDiffer)
 	}
 	return c.AccessKeyID, nil
+}
+
+// checkSignedHeaders refuses a signature that leaves out a required
+// header, in the words AWS's JSON services use for host:
+//
+//	'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.
+func (v *Verifier) checkSignedHeaders(s signed) error {
+	for _, h := range v.required {
+		if h == "x-amz-date" && s.presign {
+			continue // X-Amz-Date is a query parameter, signed with the query
+		}
+		if !slices.Contains(s.auth.SignedHeaders, h) {
+			return invalid("'%s' must be a 'SignedHeader' in the AWS Authorization.", http.CanonicalHeaderKey(h))
+		}
+	}
+	return nil
 }
 
 // parse reads the signature from the Authorization header or the query.

@@ -76,7 +76,9 @@ func sign(t *testing.T, r *http.Request, b string, o signOpts) *http.Request {
 	return r
 }
 
-// presign returns a request for the presigned URL of r, with r's signed headers.
+// presign returns a request for the presigned URL of r, with r's signed
+// headers. X-Amz-* headers are not hoisted into the query: X-Amz-Target
+// must stay a signed header.
 func presign(t testing.TB, r *http.Request, b string, expires int, o signOpts) *http.Request {
 	t.Helper()
 	o = defaults(o)
@@ -85,7 +87,7 @@ func presign(t testing.TB, r *http.Request, b string, expires int, o signOpts) *
 		q.Set("X-Amz-Expires", strconv.Itoa(expires))
 		r.URL.RawQuery = q.Encode()
 	}
-	uri, hdr, err := v4.NewSigner().PresignHTTP(context.Background(), aws.Credentials{AccessKeyID: o.id, SecretAccessKey: o.secret},
+	uri, hdr, err := v4.NewSigner(func(so *v4.SignerOptions) { so.DisableHeaderHoisting = true }).PresignHTTP(context.Background(), aws.Credentials{AccessKeyID: o.id, SecretAccessKey: o.secret},
 		r, hashOf(b), o.service, o.region, o.at)
 	if err != nil {
 		t.Fatal(err)
@@ -265,6 +267,34 @@ func TestVerify(t *testing.T) {
 				r.URL.RawQuery = q.Encode()
 				return r, body
 			}},
+		{name: "target not signed, replayed as another operation", expErr: apierror.TypeInvalidSignature,
+			expMsg: "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+			req: func(t *testing.T) (*http.Request, string) {
+				r := newReq(body)
+				r.Header.Del("X-Amz-Target")
+				r = sign(t, r, body, signOpts{})
+				r.Header.Set("X-Amz-Target", "Firehose_20150804.DeleteDeliveryStream")
+				return r, body
+			}},
+		{name: "date not signed", expErr: apierror.TypeInvalidSignature,
+			expMsg: "'X-Amz-Date' must be a 'SignedHeader' in the AWS Authorization.",
+			req: func(t *testing.T) (*http.Request, string) {
+				r := sign(t, newReq(body), body, signOpts{})
+				r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), ";x-amz-date;", ";", 1))
+				return r, body
+			}},
+		{name: "presigned over host only, replayed as another operation", expErr: apierror.TypeInvalidSignature,
+			expMsg: "'X-Amz-Target' must be a 'SignedHeader' in the AWS Authorization.",
+			req: func(t *testing.T) (*http.Request, string) {
+				r := newReq(body)
+				r.Header = http.Header{}
+				r = presign(t, r, body, 604800, signOpts{})
+				if got := r.URL.Query().Get("X-Amz-SignedHeaders"); strings.Contains(got, "x-amz") {
+					t.Fatalf("X-Amz-SignedHeaders = %q, want no x-amz header", got)
+				}
+				r.Header.Set("X-Amz-Target", "Firehose_20150804.DeleteDeliveryStream")
+				return r, body
+			}},
 		{name: "presigned expires out of range", expErr: apierror.TypeIncompleteSignature, expMsg: "X-Amz-Expires",
 			req: func(t *testing.T) (*http.Request, string) {
 				return presign(t, newReq(body), body, 604801, signOpts{}), body
@@ -333,6 +363,8 @@ func TestTestSuite(t *testing.T) {
 		Service: "service",
 		Region:  "us-east-1",
 		Now:     func() time.Time { return time.Date(2015, 8, 30, 12, 36, 0, 0, time.UTC) },
+		// The suite's requests have no X-Amz-Target.
+		SignedHeaders: []string{"x-amz-date"},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -47,6 +47,9 @@ type Config struct {
 	Delivery Delivery `yaml:"delivery"`
 	// Auth configures request authentication on the Firehose API.
 	Auth Auth `yaml:"auth"`
+	// HTTP configures the listeners' timeouts and their bound on request
+	// bytes in flight.
+	HTTP HTTP `yaml:"http"`
 	// TLS serves every listener over HTTPS.
 	TLS TLS `yaml:"tls"`
 	// Public is the opt-in public endpoint (unsigned POST routes for web pages).
@@ -161,6 +164,7 @@ func Default() Config {
 		Auth:      Auth{Mode: AuthDev, ClockSkew: 5 * time.Minute},
 		Plugins: Plugins{BatchTimeout: DefaultPluginBatchTimeout, MaxModuleBytes: DefaultPluginMaxModuleBytes,
 			CompileTimeout: DefaultPluginCompileTimeout},
+		HTTP: defaultHTTP(),
 	}
 }
 
@@ -257,6 +261,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Errorf("delivery.drainTimeout: %s must be at least 1s", c.Delivery.DrainTimeout))
 	}
 	errs = append(errs, c.Auth.validate()...)
+	errs = append(errs, c.HTTP.validate()...)
 	errs = append(errs, c.validateSecurity()...)
 	errs = append(errs, c.Catalog.validate()...)
 	errs = append(errs, c.Plugins.validate()...)

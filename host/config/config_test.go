@@ -32,6 +32,7 @@ func TestDefaultValidates(t *testing.T) {
 		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:     config.Auth{Mode: "dev", ClockSkew: 5 * time.Minute},
 		Plugins:  config.Plugins{BatchTimeout: 30 * time.Second, MaxModuleBytes: 16 << 20, CompileTimeout: time.Minute},
+		HTTP:     config.HTTP{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 30 * time.Second, MaxInFlightMB: 256},
 	}
 	if !reflect.DeepEqual(c, exp) {
 		t.Fatalf("Default() = %+v, want %+v", c, exp)
@@ -48,6 +49,7 @@ func TestParse(t *testing.T) {
 		Delivery: config.Delivery{Workers: 2, MaxPendingMB: 256, MaxMemoryMB: 1024, Retention: 24 * time.Hour, DrainTimeout: time.Minute},
 		Auth:     config.Auth{Mode: "dev", ClockSkew: 5 * time.Minute},
 		Plugins:  config.Plugins{BatchTimeout: 30 * time.Second, MaxModuleBytes: 16 << 20, CompileTimeout: time.Minute},
+		HTTP:     config.HTTP{ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, IdleTimeout: 30 * time.Second, MaxInFlightMB: 256},
 	}
 	partial := config.Default()
 	partial.Region = "ap-southeast-2"
@@ -240,6 +242,11 @@ func TestValidate(t *testing.T) {
 			`auth.keys[1]: accessKeyId "A/B" must not contain '/', ',', '=' or spaces`,
 			`auth.keys[3]: accessKeyId "C" appears twice`,
 		}},
+		{name: "http read timeout under the header timeout", mutate: func(c *config.Config) { c.HTTP.ReadTimeout = 5 * time.Second },
+			expErr: []string{"http.readTimeout: 5s must not be shorter than http.readHeaderTimeout (10s)"}},
+		{name: "http unbounded in flight", mutate: func(c *config.Config) { c.HTTP.MaxInFlightMB = 0 }},
+		{name: "http negative in flight", mutate: func(c *config.Config) { c.HTTP.MaxInFlightMB = -1 },
+			expErr: []string{"http.maxInFlightMB: -1 must not be negative (0: no bound)"}},
 		{name: "every problem at once", mutate: func(c *config.Config) {
 			*c = config.Config{AccountID: "x", Region: "Nowhere", LogLevel: "loud", Store: "s3",
 				S3:  config.S3{AccessKeyID: "ak", PartSizeBytes: 1024},
@@ -257,6 +264,9 @@ func TestValidate(t *testing.T) {
 			"delivery.drainTimeout: 0s must be at least 1s",
 			`auth.mode: "" must be dev or sigv4`,
 			"auth.clockSkew: 0s must be from 1s to 1h",
+			"http.readHeaderTimeout: 0s must be from 1s to 1h",
+			"http.readTimeout: 0s must be from 1s to 1h",
+			"http.idleTimeout: 0s must be from 1s to 1h",
 			"plugins.batchTimeout: 0s must be positive",
 			"plugins.maxModuleBytes: 0 must be at least 8",
 			"plugins.compileTimeout: 0s must be positive",
@@ -355,6 +365,7 @@ func TestFullYAML(t *testing.T) {
 		Catalog: config.Catalog{Source: "glue", Endpoint: "http://127.0.0.1:4573", Region: "eu-west-1", CacheTTL: 10 * time.Second},
 		Plugins: config.Plugins{BatchTimeout: 5 * time.Second, CompilationCacheDir: "/var/cache/wasmhose",
 			MaxModuleBytes: 32 << 20, CompileTimeout: 2 * time.Minute},
+		HTTP: config.HTTP{ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 45 * time.Second, MaxInFlightMB: 128},
 	}
 	if !reflect.DeepEqual(c, exp) {
 		t.Fatalf("full.yaml = %+v\nwant        %+v", c, exp)

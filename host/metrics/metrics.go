@@ -133,7 +133,8 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // ObserveRequest records one finished API request. stream is "" for
-// operations without one; records, bytes and failed describe Put calls.
+// operations without one, and one fixed value for a stream that does not
+// exist (api.UnknownStream), so label values stay bounded; records, bytes and failed describe Put calls.
 func (m *Metrics) ObserveRequest(op, stream string, status int, d time.Duration, records, bytes, failed int) {
 	m.requests.WithLabelValues(op, stream, strconv.Itoa(status)).Inc()
 	m.latency.WithLabelValues(op).Observe(d.Seconds())

@@ -17,7 +17,10 @@
 //  5. the body size limit (413);
 //  6. the JSON Schema of the route (santhosh-tekuri/jsonschema/v6, formats
 //     asserted): an invalid body gets 400 with the validation errors in
-//     JSON Schema's "basic" output form, and nothing reaches the stream;
+//     JSON Schema's "basic" output form, and nothing reaches the stream. A
+//     body with a key twice in one object is refused first (400, naming
+//     the key's JSON Pointer): the schema would see one of its values and
+//     the stored record hold both;
 //  7. the record: the route's Go text/template over the decoded body (with
 //     a json function), or the body as compact JSON; then, if the route
 //     names one, an installed transform plugin (one record in, one out);

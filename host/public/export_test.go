@@ -10,3 +10,6 @@ func ClientsOf(h *Handler, path string) int {
 
 // ClientKey exposes clientKey.
 func ClientKey(remoteAddr string) string { return clientKey(remoteAddr) }
+
+// DuplicateKey exposes duplicateKey.
+func DuplicateKey(doc []byte) (string, bool, error) { return duplicateKey(doc) }

@@ -169,6 +169,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusRequestEntityTooLarge, &BodyError{Message: fmt.Sprintf("the body exceeds %d bytes", rt.maxBody)})
 			return
 		}
+		var ae *apierror.Error
+		if errors.As(err, &ae) && ae.Type == apierror.TypeServiceUnavailable {
+			// The listener's bound on request bytes in flight (host/api).
+			w.Header().Set("Retry-After", "1")
+			writeJSON(w, http.StatusServiceUnavailable, &BodyError{Message: "the service is busy; retry later"})
+			return
+		}
 		writeJSON(w, http.StatusBadRequest, &BodyError{Message: "cannot read the body"})
 		return
 	}

@@ -156,15 +156,24 @@ func TestHandler(t *testing.T) {
 			expStatus: 403, expHeader: map[string]string{"Access-Control-Allow-Origin": ""}},
 		{name: "preflight for another method", req: req{method: http.MethodOptions, origin: "https://shop.example", headers: map[string]string{"Access-Control-Request-Method": "DELETE"}},
 			expStatus: 403, expHeader: map[string]string{"Access-Control-Allow-Origin": ""}},
+		{name: "a duplicate key cannot smuggle a value past the schema", req: req{path: "/v1/raw", body: `{"page":"<script>alert(1)</script>","ts":1,"page":"/ok"}`},
+			expStatus: 400, expBody: "the key at /page more than once"},
+		{name: "a duplicate nested key", req: req{path: "/v1/raw", body: `{"page":"/ok","ts":1,"meta":[{"a":1},{"a":1,"a":2}]}`},
+			expStatus: 400, expBody: "the key at /meta/1/a more than once"},
+		{name: "the same key in sibling objects is fine", req: req{path: "/v1/raw", body: `{"page":"/ok","ts":1,"meta":[{"a":1},{"a":2}]}`},
+			expStatus: 200, expRecord: `{"page":"/ok","ts":1,"meta":[{"a":1},{"a":2}]}`},
 		{name: "template needs a member the schema leaves optional", req: req{path: "/v1/optional", body: `{"page":"/","ts":1}`},
 			expStatus: 400, expBody: "does not fit the route's record template"},
 	}
 	optional := clicksRoute()
 	optional.Path, optional.Template = "/v1/optional", `{{.user}}`
+	raw := clicksRoute() // the body stored as sent, behind a pattern
+	raw.Path, raw.Template, raw.Newline = "/v1/raw", "", false
+	raw.Schema = config.Document(`{"type":"object","required":["page","ts"],"properties":{"page":{"type":"string","pattern":"^/[a-z/]*$"}}}`)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			rec := &recorder{}
-			h := newHandler(t, rec, &clock{t: time.Unix(1e9, 0)}, clicksRoute(), optional)
+			h := newHandler(t, rec, &clock{t: time.Unix(1e9, 0)}, clicksRoute(), optional, raw)
 			w := tt.req.do(h)
 			if w.Code != tt.expStatus || !strings.Contains(w.Body.String(), tt.expBody) {
 				t.Fatalf("%d %s, want %d containing %q", w.Code, w.Body, tt.expStatus, tt.expBody)

@@ -164,6 +164,13 @@ func (rt *route) record(body []byte) ([]byte, error) {
 	if err != nil {
 		return nil, badBody("the body is not JSON: %v", err)
 	}
+	// The schema sees one value per key, the stored record the raw text:
+	// a repeated key would smuggle a value past the schema.
+	if ptr, dup, err := duplicateKey(body); err != nil {
+		return nil, badBody("the body is not JSON: %v", err)
+	} else if dup {
+		return nil, badBody("the body has the key at %s more than once in one object; each key may appear once", ptr)
+	}
 	if err := rt.schema.Validate(v); err != nil {
 		var ve *jsonschema.ValidationError
 		if !errors.As(err, &ve) {
