@@ -20,7 +20,7 @@ import (
 
 // required are the languages whose module must be present; any other
 // examples/plugins/*/json-to-csv.wasm is checked too.
-var required = []string{"c"}
+var required = []string{"c", "rust"}
 
 // plugin is one language's committed module.
 type plugin struct {
