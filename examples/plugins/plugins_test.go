@@ -18,9 +18,9 @@ import (
 	"github.com/wasmhose/wasmhose/runtime/transformtest"
 )
 
-// required are the languages whose module must be present; any other
-// examples/plugins/*/json-to-csv.wasm is checked too.
-var required = []string{"c", "rust"}
+// required are the modules that must be present; any other
+// examples/plugins/<lang>/json-to-csv*.wasm is checked too.
+var required = []string{"c", "rust", "rust-unknown"}
 
 // plugin is one language's committed module.
 type plugin struct {
@@ -30,7 +30,7 @@ type plugin struct {
 
 func modules(t testing.TB) []plugin {
 	t.Helper()
-	paths, err := filepath.Glob("*/json-to-csv.wasm")
+	paths, err := filepath.Glob("*/json-to-csv*.wasm")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,8 @@ func modules(t testing.TB) []plugin {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ps = append(ps, plugin{lang: filepath.Dir(p), wasm: b})
+		// lang/json-to-csv.wasm is "lang", lang/json-to-csv-x.wasm "lang-x".
+		ps = append(ps, plugin{lang: filepath.Dir(p) + strings.TrimSuffix(strings.TrimPrefix(filepath.Base(p), "json-to-csv"), ".wasm"), wasm: b})
 	}
 	for _, l := range required {
 		if !slices.ContainsFunc(ps, func(p plugin) bool { return p.lang == l }) {
