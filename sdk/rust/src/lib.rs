@@ -445,3 +445,102 @@ macro_rules! plugin {
         }
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Classify;
+
+    impl Plugin for Classify {
+        fn init(_: &[u8]) -> Result<Self, String> {
+            Ok(Classify)
+        }
+        fn record(&mut self, rec: &Record<'_>, out: &mut Output<'_>) -> Result<Status, Failure> {
+            out.write(b"written then discarded?");
+            match rec.data {
+                b"" => Err("empty record".into()),
+                [b'#', ..] => Ok(Status::Dropped),
+                d => {
+                    out.partition_key("k", "v");
+                    out.frame.truncate(out.start);
+                    use std::fmt::Write;
+                    write!(out, "{}!", std::str::from_utf8(d).unwrap()).unwrap();
+                    Ok(Status::Ok)
+                }
+            }
+        }
+    }
+
+    struct Lossy;
+
+    impl Plugin for Lossy {
+        fn init(_: &[u8]) -> Result<Self, String> {
+            Ok(Lossy)
+        }
+        fn record(&mut self, _: &Record<'_>, _: &mut Output<'_>) -> Result<Status, Failure> {
+            Ok(Status::Ok)
+        }
+        fn batch(&mut self, _: &[Record<'_>], _: &mut Batch<'_>) -> Result<(), Failure> {
+            Ok(())
+        }
+    }
+
+    fn frame(recs: &[&[u8]]) -> Vec<u8> {
+        let mut f = Vec::new();
+        put32(&mut f, recs.len() as u32);
+        for (i, r) in recs.iter().enumerate() {
+            f.extend_from_slice(&(1000 + i as i64).to_le_bytes());
+            put_lp(&mut f, r);
+        }
+        f
+    }
+
+    #[test]
+    fn outcomes_are_encoded_as_the_abi_says() {
+        let mut out = Vec::new();
+        transform_frame(&mut Classify, &frame(&[b"hi", b"#x", b""]), &mut out);
+        let mut want = Vec::new();
+        for x in [0u32, 3] {
+            put32(&mut want, x);
+        }
+        put32(&mut want, 0); // Ok "hi!", k=v
+        put_lp(&mut want, b"hi!");
+        put32(&mut want, 1);
+        put_lp(&mut want, b"k");
+        put_lp(&mut want, b"v");
+        want.extend_from_slice(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // Dropped
+        put32(&mut want, 2); // ProcessingFailed
+        put_lp(&mut want, b"empty record");
+        put32(&mut want, 0);
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn a_wrong_count_fails_the_batch() {
+        let mut out = Vec::new();
+        transform_frame(&mut Lossy, &frame(&[b"a"]), &mut out);
+        let mut want = Vec::new();
+        put32(&mut want, 1);
+        put_lp(&mut want, b"wasmhose: Plugin::batch gave 0 outcomes for 1 records");
+        assert_eq!(out, want);
+    }
+
+    #[test]
+    fn a_malformed_frame_fails_the_batch() {
+        for bad in [&b""[..], &[1, 0, 0, 0][..], &[0, 0, 0, 0, 9][..]] {
+            let mut out = Vec::new();
+            transform_frame(&mut Classify, bad, &mut out);
+            assert_eq!(get32(&out, 0), 1, "{:?}", bad);
+        }
+    }
+
+    #[test]
+    fn records_borrow_the_frame() {
+        let f = frame(&[b"abc"]);
+        let mut recs = Vec::new();
+        decode(&f, &mut recs).unwrap();
+        assert_eq!(recs[0].data.as_ptr(), f[16..].as_ptr());
+        assert_eq!(recs[0].arrival_ms, 1000);
+    }
+}
