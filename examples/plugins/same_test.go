@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	wasmrt "github.com/wasmhose/wasmhose/runtime"
@@ -132,14 +133,19 @@ func referenceBatch(size int) []wasmrt.Record {
 }
 
 // BenchmarkTransform measures each language on 1 MiB batches of reference
-// records: records/s and MB/s of input, one worker.
+// records: records/s and MB/s of input, one worker. The WAT identity plugin
+// (runtime/testdata) is the baseline: the host's share of the cost.
 func BenchmarkTransform(b *testing.B) {
 	recs := referenceBatch(1 << 20)
 	size := 0
 	for _, r := range recs {
 		size += len(r.Data)
 	}
-	for _, p := range modules(b) {
+	identity, err := os.ReadFile("../../runtime/testdata/wat/identity.wasm")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range append(modules(b), plugin{lang: "baseline-wat-identity", wasm: identity}) {
 		b.Run(p.lang, func(b *testing.B) {
 			pl := load(b, newRuntime(b), p, nil)
 			b.SetBytes(int64(size))
