@@ -134,7 +134,9 @@ func referenceBatch(size int) []wasmrt.Record {
 
 // BenchmarkTransform measures each language on 1 MiB batches of reference
 // records: records/s and MB/s of input, one worker. The WAT identity plugin
-// (runtime/testdata) is the baseline: the host's share of the cost.
+// (runtime/testdata) is the baseline: the host's share of the cost. Each
+// runs with the default interrupt checks and without (StopNone), to show
+// what the checks cost these guests.
 func BenchmarkTransform(b *testing.B) {
 	recs := referenceBatch(1 << 20)
 	size := 0
@@ -145,9 +147,21 @@ func BenchmarkTransform(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	for _, stop := range []wasmrt.StopMode{wasmrt.StopInterrupt, wasmrt.StopNone} {
+		b.Run("stop="+stop.String(), func(b *testing.B) { benchTransform(b, stop, recs, size, identity) })
+	}
+}
+
+func benchTransform(b *testing.B, stop wasmrt.StopMode, recs []wasmrt.Record, size int, identity []byte) {
 	for _, p := range append(modules(b), plugin{lang: "baseline-wat-identity", wasm: identity}) {
 		b.Run(p.lang, func(b *testing.B) {
-			pl := load(b, newRuntime(b), p, nil)
+			ctx := context.Background()
+			r, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(1).WithStopMode(stop))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { r.Close(ctx) })
+			pl := load(b, r, p, nil)
 			b.SetBytes(int64(size))
 			b.ReportAllocs()
 			b.ResetTimer()
