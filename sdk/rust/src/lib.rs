@@ -326,8 +326,21 @@ pub fn transform_frame<P: Plugin>(p: &mut P, input: &[u8], frame: &mut Vec<u8>) 
 pub mod __rt {
     use super::*;
 
-    static mut IN: Vec<u8> = Vec::new();
-    static mut OUT: Vec<u8> = Vec::new();
+    /// The ABI's buffers: `input` is what alloc returns (the host writes
+    /// frames and the configuration there), `out` the last result frame or
+    /// init error text (valid until the next call).
+    pub struct Buffers {
+        input: Vec<u8>,
+        out: Vec<u8>,
+    }
+
+    static mut BUFFERS: Buffers = Buffers { input: Vec::new(), out: Vec::new() };
+
+    /// The buffers. An instance runs one call at a time and each export
+    /// takes this reference once, so it is never aliased.
+    unsafe fn buffers() -> &'static mut Buffers {
+        &mut *core::ptr::addr_of_mut!(BUFFERS)
+    }
 
     fn pack(b: &[u8]) -> u64 {
         if b.is_empty() {
@@ -338,39 +351,46 @@ pub mod __rt {
     }
 
     /// The region [ptr, ptr+len) of the alloc buffer, if it is one.
-    unsafe fn region(ptr: u32, len: u32) -> Option<&'static [u8]> {
-        let base = IN.as_ptr() as usize;
+    fn region(input: &[u8], ptr: u32, len: u32) -> Option<&[u8]> {
+        let base = input.as_ptr() as usize;
         let (ptr, len) = (ptr as usize, len as usize);
         if len == 0 {
             return Some(&[]);
         }
-        if ptr < base || ptr - base > IN.len() || IN.len() - (ptr - base) < len {
+        if ptr < base || ptr - base > input.len() || input.len() - (ptr - base) < len {
             return None;
         }
-        Some(&IN[ptr - base..ptr - base + len])
+        Some(&input[ptr - base..ptr - base + len])
+    }
+
+    fn fail(out: &mut Vec<u8>, msg: &[u8]) -> u64 {
+        out.clear();
+        put32(out, 1);
+        put_lp(out, msg);
+        pack(out)
     }
 
     /// wasmhose_v1_alloc.
     pub fn alloc(size: u32) -> u32 {
-        unsafe {
-            let size = size.max(64) as usize;
-            if IN.len() < size {
-                IN = Vec::new();
-                if IN.try_reserve_exact(size).is_err() {
-                    return 0;
-                }
-                IN.resize(size, 0);
+        let b = unsafe { buffers() };
+        let size = size.max(64) as usize;
+        if b.input.len() < size {
+            b.input = Vec::new();
+            if b.input.try_reserve_exact(size).is_err() {
+                return 0;
             }
-            IN.as_ptr() as usize as u32
+            b.input.resize(size, 0);
         }
+        b.input.as_ptr() as usize as u32
     }
 
     /// wasmhose_v1_init.
     ///
     /// # Safety
     /// Only the exports call it, one at a time.
-    pub unsafe fn init<P: Plugin>(state: &mut Option<P>, ptr: u32, len: u32) -> u64 {
-        let err = match region(ptr, len) {
+    pub unsafe fn init<P: Plugin>(state: *mut Option<P>, ptr: u32, len: u32) -> u64 {
+        let b = buffers();
+        let err = match region(&b.input, ptr, len) {
             None => "wasmhose sdk: config outside the alloc buffer".to_string(),
             Some(cfg) => match P::init(cfg) {
                 Ok(p) => {
@@ -381,39 +401,31 @@ pub mod __rt {
                 Err(e) => e,
             },
         };
-        OUT.clear();
-        OUT.extend_from_slice(err.as_bytes());
-        pack(&OUT)
+        b.out.clear();
+        b.out.extend_from_slice(err.as_bytes());
+        pack(&b.out)
     }
 
     /// wasmhose_v1_transform.
     ///
     /// # Safety
     /// Only the exports call it, one at a time.
-    pub unsafe fn transform<P: Plugin>(state: &mut Option<P>, ptr: u32, len: u32) -> u64 {
-        let input = match region(ptr, len) {
-            Some(b) => b,
-            None => {
-                OUT.clear();
-                put32(&mut OUT, 1);
-                put_lp(&mut OUT, b"wasmhose sdk: input frame outside the alloc buffer");
-                return pack(&OUT);
-            }
+    pub unsafe fn transform<P: Plugin>(state: *mut Option<P>, ptr: u32, len: u32) -> u64 {
+        let b = buffers();
+        let input = match region(&b.input, ptr, len) {
+            Some(i) => i,
+            None => return fail(&mut b.out, b"wasmhose sdk: input frame outside the alloc buffer"),
         };
+        let state = &mut *state;
         if state.is_none() {
             match P::init(b"") {
                 Ok(p) => *state = Some(p),
-                Err(e) => {
-                    OUT.clear();
-                    put32(&mut OUT, 1);
-                    put_lp(&mut OUT, e.as_bytes());
-                    return pack(&OUT);
-                }
+                Err(e) => return fail(&mut b.out, e.as_bytes()),
             }
         }
         let p = state.as_mut().unwrap();
-        transform_frame(p, input, &mut OUT);
-        pack(&OUT)
+        transform_frame(p, input, &mut b.out);
+        pack(&b.out)
     }
 }
 
@@ -436,12 +448,12 @@ macro_rules! plugin {
 
         #[no_mangle]
         pub extern "C" fn wasmhose_v1_init(ptr: u32, len: u32) -> u64 {
-            unsafe { $crate::__rt::init::<$t>(&mut __WASMHOSE_PLUGIN, ptr, len) }
+            unsafe { $crate::__rt::init::<$t>(::core::ptr::addr_of_mut!(__WASMHOSE_PLUGIN), ptr, len) }
         }
 
         #[no_mangle]
         pub extern "C" fn wasmhose_v1_transform(ptr: u32, len: u32) -> u64 {
-            unsafe { $crate::__rt::transform::<$t>(&mut __WASMHOSE_PLUGIN, ptr, len) }
+            unsafe { $crate::__rt::transform::<$t>(::core::ptr::addr_of_mut!(__WASMHOSE_PLUGIN), ptr, len) }
         }
     };
 }

@@ -304,7 +304,7 @@ impl<'a> Scanner<'a> {
 struct KeySet {
     slots: Vec<(u32, u32, Span)>, // generation, hash, key
     used: usize,
-    gen: u32,
+    generation: u32,
 }
 
 fn hash(b: &[u8]) -> u32 {
@@ -314,10 +314,10 @@ fn hash(b: &[u8]) -> u32 {
 impl KeySet {
     fn reset(&mut self) {
         self.used = 0;
-        self.gen = self.gen.wrapping_add(1);
-        if self.gen == 0 {
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
             self.slots.iter_mut().for_each(|s| s.0 = 0);
-            self.gen = 1;
+            self.generation = 1;
         }
     }
 
@@ -326,9 +326,9 @@ impl KeySet {
         if (self.used + 1) * 2 > self.slots.len() {
             let n = (self.slots.len() * 2).max(64);
             let old = std::mem::replace(&mut self.slots, vec![(0, 0, Span::In(0, 0)); n]);
-            for e in old.into_iter().filter(|e| e.0 == self.gen) {
+            for e in old.into_iter().filter(|e| e.0 == self.generation) {
                 let mut j = e.1 as usize & (n - 1);
-                while self.slots[j].0 == self.gen {
+                while self.slots[j].0 == self.generation {
                     j = (j + 1) & (n - 1);
                 }
                 self.slots[j] = e;
@@ -338,13 +338,13 @@ impl KeySet {
         let h = hash(kb);
         let mask = self.slots.len() - 1;
         let mut j = h as usize & mask;
-        while self.slots[j].0 == self.gen {
+        while self.slots[j].0 == self.generation {
             if self.slots[j].1 == h && s.bytes(self.slots[j].2) == kb {
                 return false;
             }
             j = (j + 1) & mask;
         }
-        self.slots[j] = (self.gen, h, k);
+        self.slots[j] = (self.generation, h, k);
         self.used += 1;
         true
     }
