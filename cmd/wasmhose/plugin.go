@@ -159,6 +159,11 @@ func runPluginInstall(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	var wasm []byte
 	if len(pos) == 1 {
+		// Refuse an oversized module before reading it into memory.
+		if fi, err := os.Stat(pos[0]); err == nil && fi.Size() > int64(*maxBytes) {
+			fmt.Fprintf(stderr, "%s: %s: %v: module size in bytes: %d, limit %d (--max-module-bytes)\n", prog, pos[0], wasmrt.ErrModuleLimit, fi.Size(), *maxBytes)
+			return 1
+		}
 		if wasm, err = os.ReadFile(pos[0]); err != nil {
 			fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 			return 1

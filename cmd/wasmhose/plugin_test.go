@@ -59,6 +59,9 @@ func TestPluginCommand(t *testing.T) {
 		{name: "install no marker", args: []string{"plugin", "install", dd, "--name", "noabi", wat("noabi")}, expCode: 1, expErr: []string{`not a wasmhose plugin`}},
 		{name: "install init failure", args: []string{"plugin", "install", dd, "--name", "initfail", wat("initfail")}, expCode: 1, expErr: []string{`plugin initialisation failed.*bad config`}},
 		{name: "install not wasm", args: []string{"plugin", "install", dd, "--name", "garbage", garbage}, expCode: 1, expErr: []string{`invalid WebAssembly module`}},
+		{name: "install over the size limit", args: []string{"plugin", "install", dd, "--name", "big", "--max-module-bytes", "100", wat("classify")}, expCode: 1, expErr: []string{`module exceeds a limit: module size in bytes: 744, limit 100 \(--max-module-bytes\)`}},
+		{name: "install bad --timeout", args: []string{"plugin", "install", dd, "--name", "x", "--timeout", "0s", wat("identity")}, expCode: 2, expErr: []string{`--timeout 0s must be positive`}},
+		{name: "install module limit", args: []string{"plugin", "install", dd, "--name", "tables", wat("tablebomb")}, expCode: 1, expErr: []string{`module exceeds a limit: table elements`}},
 		{name: "install unknown built-in", args: []string{"plugin", "install", dd, "--name", "x", "--from", "nope"}, expCode: 1, expErr: []string{`no built-in plugin "nope"`}},
 		{name: "nothing installed", args: []string{"plugin", "list", dd}, expOut: []string{`(?m)^process-record\s+\$LATEST\s+builtin:process-record\s+[0-9a-f]{12}\s+[0-9.]+ MiB\s+built-in$`}},
 
