@@ -66,6 +66,7 @@ type Local struct {
 var (
 	_ Store     = (*Local)(nil)
 	_ Validator = (*Local)(nil)
+	_ Pager     = (*Local)(nil)
 )
 
 // NewLocal returns a Local store rooted at root (usually <data-dir>/s3),
@@ -392,6 +393,149 @@ func (l *Local) list(ctx context.Context, bucket, prefix string) ([]ObjectInfo, 
 		return nil, err
 	}
 	slices.SortFunc(out, func(a, b ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+// ListPage implements [Pager]: it walks <root>/bucket in the byte order of
+// keys, skipping the folders whose keys all sort before startAfter or
+// cannot start with prefix, and stops at maxKeys objects. Temporary files
+// are skipped as in List; a missing bucket gives an empty page.
+//
+// # Notes
+//
+// A folder's entries must be read whole to be sorted, so a page costs the
+// entries of the folders it walks through (with the default time prefix,
+// one or two hour folders), not the objects of the bucket.
+func (l *Local) ListPage(ctx context.Context, bucket, prefix, startAfter string, maxKeys int) ([]ObjectInfo, bool, error) {
+	out, more, err := l.listPage(ctx, bucket, prefix, startAfter, maxKeys)
+	if err != nil {
+		return nil, false, opError("list", bucket, prefix, err)
+	}
+	return out, more, nil
+}
+
+// errPageFull ends listPage's walk once the page is full.
+var errPageFull = errors.New("page full")
+
+func (l *Local) listPage(ctx context.Context, bucket, prefix, startAfter string, maxKeys int) ([]ObjectInfo, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	if err := validateBucket(bucket); err != nil {
+		return nil, false, err
+	}
+	if maxKeys <= 0 {
+		return nil, false, fmt.Errorf("maxKeys %d: want at least 1", maxKeys)
+	}
+	// Start at the deepest folder the prefix names in full, as list does.
+	var base string
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		if validateKey(prefix[:i]) != nil {
+			return nil, false, nil
+		}
+		base = prefix[:i+1]
+	}
+	var out []ObjectInfo
+	more := false
+	var walk func(dir string) error // dir: a key prefix ending in "/", or ""
+	walk = func(dir string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ents, err := l.readDir(bucket, dir)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			full := dir + e.comp
+			if !strings.HasPrefix(full, prefix) && !strings.HasPrefix(prefix, full) {
+				if full > prefix {
+					return nil // every later entry sorts after the prefix too
+				}
+				continue
+			}
+			if e.d.IsDir() {
+				// Every key below starts with full: skip the folder when
+				// they all sort before startAfter.
+				if full <= startAfter && !strings.HasPrefix(startAfter, full) {
+					continue
+				}
+				if err := walk(full); err != nil {
+					return err
+				}
+				continue
+			}
+			if !e.d.Type().IsRegular() || full <= startAfter || !strings.HasPrefix(full, prefix) {
+				continue
+			}
+			if len(out) == maxKeys {
+				more = true
+				return errPageFull
+			}
+			fi, err := e.d.Info()
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // vanished while walking
+				}
+				return err
+			}
+			out = append(out, ObjectInfo{Key: full, Size: fi.Size(), LastModified: fi.ModTime()})
+		}
+		return nil
+	}
+	if err := walk(base); err != nil && !errors.Is(err, errPageFull) {
+		return nil, false, err
+	}
+	return out, more, nil
+}
+
+// dirEntry is a folder entry with its key component: the name, and for a
+// folder the name and "/".
+type dirEntry struct {
+	comp string
+	d    fs.DirEntry
+}
+
+// readDir returns the entries of the folder of key prefix dir ("" for the
+// bucket) sorted by key component, which is the byte order of the keys
+// below them: "a-b/" sorts before "a/", as "a-b/x" before "a/x", where a
+// sort by name puts "a" first. Temporary files are left out; a missing
+// folder, or an object where the folder would be, has no entries.
+func (l *Local) readDir(bucket, dir string) ([]dirEntry, error) {
+	name := bucket
+	if dir != "" {
+		name = bucket + "/" + strings.TrimSuffix(dir, "/")
+	}
+	f, err := l.root.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	ds, err := f.ReadDir(-1)
+	cerr := f.Close()
+	if err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if cerr != nil {
+		return nil, cerr
+	}
+	out := make([]dirEntry, 0, len(ds))
+	for _, d := range ds {
+		if strings.HasPrefix(d.Name(), tempPrefix) {
+			continue
+		}
+		c := d.Name()
+		if d.IsDir() {
+			c += "/"
+		}
+		out = append(out, dirEntry{comp: c, d: d})
+	}
+	slices.SortFunc(out, func(a, b dirEntry) int { return strings.Compare(a.comp, b.comp) })
 	return out, nil
 }
 
