@@ -3,6 +3,8 @@ package objstore
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -187,5 +189,78 @@ func TestS3ListPageRequests(t *testing.T) {
 				t.Errorf("first request %v: want start-after=%s", q, tt.startAfter)
 			}
 		})
+	}
+}
+
+// BenchmarkLocalListPage is a page of 10 keys from the middle of 50,000
+// objects laid out in hour folders of 100 (the default time prefix) and
+// all in one folder (a prefix such as !{timestamp:yyyy-MM-dd}/ on a busy
+// stream): the page costs the folders it walks, so the flat layout reads
+// all 50,000 entries. List of the whole prefix is the comparison.
+func BenchmarkLocalListPage(b *testing.B) {
+	const n = 50000
+	for _, layout := range []struct {
+		name string
+		key  func(i int) string
+	}{
+		{"hourly", func(i int) string { return fmt.Sprintf("d/%04d/%08d", i/100, i) }},
+		{"flat", func(i int) string { return fmt.Sprintf("d/x/%08d", i) }},
+	} {
+		l, err := NewLocal(filepath.Join(b.TempDir(), "s3"))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { l.Close() })
+		for i := range n {
+			p := filepath.Join(l.Dir(), "bkt", filepath.FromSlash(layout.key(i)))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(layout.name+"/ListPage", func(b *testing.B) {
+			for b.Loop() {
+				if page, _, err := l.ListPage(b.Context(), "bkt", "d/", layout.key(n/2), 10); err != nil || len(page) != 10 {
+					b.Fatalf("ListPage = %d keys, %v", len(page), err)
+				}
+			}
+		})
+		b.Run(layout.name+"/List", func(b *testing.B) {
+			for b.Loop() {
+				if all, err := l.List(b.Context(), "bkt", "d/"); err != nil || len(all) != n {
+					b.Fatalf("List = %d keys, %v", len(all), err)
+				}
+			}
+		})
+	}
+}
+
+// TestLocalListPageSkips checks that a page, like List, holds regular
+// files only: no temporary file, no symbolic link (to a file or to a
+// folder outside the root).
+func TestLocalListPageSkips(t *testing.T) {
+	l := newLocal(t)
+	if err := l.Put(t.Context(), "b", "p/real", []byte("x"), PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(l.Dir(), "b", "p")
+	outside := t.TempDir()
+	if err := os.WriteFile(filepath.Join(outside, "secret"), []byte("s"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, tempPrefix+"1"), []byte("t"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "out")); err != nil {
+		t.Skipf("no symbolic links here: %v", err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "real"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	got, more, err := l.ListPage(t.Context(), "b", "", "", 10)
+	if err != nil || more || !slices.Equal(infoKeys(got), []string{"p/real"}) {
+		t.Errorf("ListPage = %q, %v, %v; want p/real only", infoKeys(got), more, err)
 	}
 }
