@@ -51,7 +51,9 @@ type consoleObject struct {
 
 type consoleObjects struct {
 	Bucket  string          `json:"bucket"`
+	Order   string          `json:"order"`
 	Objects []consoleObject `json:"objects"`
+	Next    *string         `json:"next"`
 }
 
 func consolePut(t *testing.T, c *firehose.Client, stream, data string) {
@@ -64,8 +66,9 @@ func consolePut(t *testing.T, c *firehose.Client, stream, data string) {
 }
 
 // TestConsoleAPIOnTheService runs the console's JSON API against the real
-// service: the stream list, and Service.Objects keeping to a stream's own
-// objects under its prefix root, newest first.
+// service: the stream list, a stream's recent objects newest first, and
+// the listing (Service.Objects) keeping to a stream's own objects under
+// its prefix root, by key.
 func TestConsoleAPIOnTheService(t *testing.T) {
 	ts := startServer(t, t.TempDir(), nil)
 	c := ts.client()
@@ -117,6 +120,17 @@ func TestConsoleAPIOnTheService(t *testing.T) {
 			}
 			if b := objects(t, ts.dataDir, "shared")[got.Objects[0].Key]; string(b) != tt.expNewest {
 				t.Errorf("newest object holds %q, want %q", b, tt.expNewest)
+			}
+			// The same objects through the listing, by key.
+			var listed consoleObjects
+			consoleGetJSON(t, ts.addr, "/console/api/streams/"+tt.stream+"/objects?after=", &listed)
+			if listed.Order != "key" || len(listed.Objects) != tt.exp || listed.Next != nil {
+				t.Errorf("listing %+v, want %d objects by key and no next", listed, tt.exp)
+			}
+			for i, o := range listed.Objects {
+				if i > 0 && o.Key <= listed.Objects[i-1].Key || !strings.HasPrefix(filepath.Base(o.Key), tt.stream+"-1-") {
+					t.Errorf("listing %+v: not %s's objects by key", listed.Objects, tt.stream)
+				}
 			}
 		})
 	}
@@ -410,6 +424,22 @@ func TestConsoleInBrowser(t *testing.T) {
 		p.waitJS(t, "a sampled point on the chart", `Number(document.querySelector('[data-chart="incomingRecords"]').dataset.last) > 0`)
 
 		key := p.text(t, "#objects tbody tr .key")
+		if got := p.text(t, "#objects header .aside"); got != "newest first · s3://analytics/" {
+			t.Errorf("objects aside %q, want the recent objects, newest first", got)
+		}
+		// More follows next into the bucket's listing, by key; with one
+		// object that is the whole listing, and More goes away.
+		p.waitJS(t, "the More button", `!document.querySelector('#objects-more').hidden`)
+		p.do(t, chromedp.Click(chromedp.CSS("#objects-more")))
+		p.waitJS(t, "the listing's page", `document.querySelectorAll('#objects tbody.more-rows tr .key').length === 1`)
+		if got := p.text(t, "#objects tbody.more-rows tr .key"); got != key {
+			t.Errorf("the listing shows %q, want %q", got, key)
+		}
+		if sep := p.text(t, "#objects tbody.more-rows tr.sep"); !strings.Contains(sep, "s3://analytics/clicks/, by key") {
+			t.Errorf("separator %q", sep)
+		}
+		p.waitJS(t, "More gone at the end of the listing", `document.querySelector('#objects-more').hidden`)
+
 		gz := objects(t, dir, "analytics")[key]
 		zr, err := gzip.NewReader(bytes.NewReader(gz))
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,6 +31,9 @@ const (
 	DefaultObjects = 20
 	// MaxObjects is the largest ?limit the objects endpoint accepts.
 	MaxObjects = 1000
+	// maxAfter is the longest ?after the objects endpoint accepts: S3's
+	// longest key, in bytes.
+	maxAfter = 1024
 	// sparkPoints is the length of the stream list's sparklines.
 	sparkPoints = 60
 	// listPage is the page size used to list every stream.
@@ -51,9 +55,14 @@ type Backend interface {
 	Snapshot() []metrics.Stream
 	// RecentErrors returns an ACTIVE stream's latest delivery errors, newest first.
 	RecentErrors(name string) ([]deliver.ErrorEvent, error)
-	// Objects returns a stream's latest delivered objects, newest first, at
-	// most limit of them.
-	Objects(ctx context.Context, name string, limit int) ([]objstore.ObjectInfo, error)
+	// RecentObjects returns the latest objects an ACTIVE stream stored,
+	// newest first, from memory (no store call).
+	RecentObjects(name string) ([]deliver.StoredObject, error)
+	// Objects returns one page of a stream's objects in key order: at most
+	// limit of those after the key after, and the key to go on from ("" at
+	// the end of the listing). Its work must be bounded by the page, not by
+	// the bucket: every GET of the objects endpoint may call it.
+	Objects(ctx context.Context, name, after string, limit int) (objs []objstore.ObjectInfo, next string, err error)
 }
 
 // Options configure a Console. The zero value is valid.
@@ -425,17 +434,43 @@ type Object struct {
 	Size int64 `json:"size"`
 	// LastModified is when the object was stored.
 	LastModified time.Time `json:"lastModified"`
+	// ErrorOutput is true for an object of the error output; it is known
+	// for the recent objects only (order "newest").
+	ErrorOutput bool `json:"errorOutput,omitempty"`
 }
+
+// Orders of an objects page.
+const (
+	// orderNewest is a page of the objects the stream stored lately,
+	// newest first, from memory.
+	orderNewest = "newest"
+	// orderKey is a page of the bucket's listing under the prefix root,
+	// in key order.
+	orderKey = "key"
+)
 
 // objectsResponse is the body of GET /console/api/streams/{name}/objects.
 type objectsResponse struct {
-	Bucket  string   `json:"bucket"`
+	Bucket string `json:"bucket"`
+	// Order is "newest" or "key" (see orderNewest, orderKey).
+	Order   string   `json:"order"`
 	Objects []Object `json:"objects"`
+	// Next is the ?after of the following page, a page of the listing;
+	// null when the listing is over. After a "newest" page it is "": the
+	// listing from its start.
+	Next *string `json:"next"`
 }
 
+// apiObjects answers a page of a stream's objects. Without ?after, the
+// first page: the objects the stream stored lately, newest first, from
+// the pipeline's memory, or when it has none in the stream's bucket (a
+// stream not ACTIVE, or just restarted) the first page of the listing.
+// With ?after (which may be empty), the page of the listing after that
+// key. ?limit (1 to MaxObjects, default DefaultObjects) bounds the page.
 func (c *Console) apiObjects(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
 	limit := DefaultObjects
-	if v := r.URL.Query().Get("limit"); v != "" {
+	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > MaxObjects {
 			writeError(w, http.StatusBadRequest, "InvalidParameter", "limit must be an integer from 1 to "+strconv.Itoa(MaxObjects)+", not "+strconv.Quote(v))
@@ -443,24 +478,50 @@ func (c *Console) apiObjects(w http.ResponseWriter, r *http.Request) {
 		}
 		limit = n
 	}
+	browse, after := q.Has("after"), q.Get("after")
+	if len(after) > maxAfter || !utf8.ValidString(after) {
+		writeError(w, http.StatusBadRequest, "InvalidParameter", "after must be an object key: UTF-8, at most "+strconv.Itoa(maxAfter)+" bytes")
+		return
+	}
 	d, ok := c.describe(w, r)
 	if !ok {
 		return
 	}
+	out := objectsResponse{Objects: []Object{}}
+	if dest := destination(d); dest != nil {
+		out.Bucket, _ = objstore.BucketFromARN(dest.BucketARN)
+	}
+	if !browse {
+		recent, _ := c.b.RecentObjects(d.DeliveryStreamName) // not ACTIVE: none
+		for _, o := range recent {
+			if o.Bucket != out.Bucket {
+				continue // stored before an UpdateDestination changed the bucket
+			}
+			out.Objects = append(out.Objects, Object{Key: o.Key, Size: o.Size, LastModified: o.Stored.UTC(), ErrorOutput: o.ErrorOutput})
+			if len(out.Objects) == limit {
+				break
+			}
+		}
+		if len(out.Objects) > 0 {
+			out.Order, out.Next = orderNewest, new(string)
+			writeJSON(w, http.StatusOK, out)
+			return
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), backendTimeout)
 	defer cancel()
-	infos, err := c.b.Objects(ctx, d.DeliveryStreamName, limit)
+	infos, next, err := c.b.Objects(ctx, d.DeliveryStreamName, after, limit)
 	if err != nil {
 		c.opts.Logger.Warn("console: cannot list objects", "stream", d.DeliveryStreamName, "err", err)
 		c.writeBackendError(w, err)
 		return
 	}
-	out := objectsResponse{Objects: make([]Object, 0, len(infos))}
-	if dest := destination(d); dest != nil {
-		out.Bucket, _ = objstore.BucketFromARN(dest.BucketARN)
-	}
+	out.Order = orderKey
 	for _, o := range infos {
 		out.Objects = append(out.Objects, Object{Key: o.Key, Size: o.Size, LastModified: o.LastModified.UTC()})
+	}
+	if next != "" {
+		out.Next = &next
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -28,9 +28,16 @@ type fakeBackend struct {
 	streams  []*stream.Stream
 	snapshot func() []metrics.Stream
 	errs     map[string][]deliver.ErrorEvent
-	objects  map[string][]objstore.ObjectInfo
+	recent   map[string][]deliver.StoredObject // by stream, newest first
+	objects  map[string][]objstore.ObjectInfo  // by stream, in key order
 	objErr   error
-	limits   []int // limits passed to Objects
+	calls    []objectsCall // calls to Objects
+}
+
+// objectsCall is one call to fakeBackend.Objects.
+type objectsCall struct {
+	after string
+	limit int
 }
 
 func (f *fakeBackend) find(name string) *stream.Stream {
@@ -82,13 +89,32 @@ func (f *fakeBackend) RecentErrors(name string) ([]deliver.ErrorEvent, error) {
 	return f.errs[name], nil
 }
 
-func (f *fakeBackend) Objects(ctx context.Context, name string, limit int) ([]objstore.ObjectInfo, error) {
-	f.limits = append(f.limits, limit)
-	if f.objErr != nil {
-		return nil, f.objErr
+func (f *fakeBackend) RecentObjects(name string) ([]deliver.StoredObject, error) {
+	s := f.find(name)
+	if s == nil {
+		return nil, notFound(name)
 	}
-	objs := f.objects[name]
-	return objs[:min(limit, len(objs))], nil
+	if s.Status != stream.StatusActive {
+		return nil, apierror.ResourceNotFound("Firehose %s is not ACTIVE.", name)
+	}
+	return f.recent[name], nil
+}
+
+func (f *fakeBackend) Objects(ctx context.Context, name, after string, limit int) ([]objstore.ObjectInfo, string, error) {
+	f.calls = append(f.calls, objectsCall{after: after, limit: limit})
+	if f.objErr != nil {
+		return nil, "", f.objErr
+	}
+	var page []objstore.ObjectInfo
+	for _, o := range f.objects[name] {
+		if o.Key > after {
+			page = append(page, o)
+		}
+	}
+	if len(page) > limit {
+		return page[:limit], page[limit-1].Key, nil
+	}
+	return page, "", nil
 }
 
 func newStream(name, status, prefix string) *stream.Stream {
@@ -117,9 +143,15 @@ func fixture(t *testing.T) (*Console, *fakeBackend) {
 			return []metrics.Stream{{Name: "clicks", IncomingRecords: in.Add(10), IncomingBytes: 1000, DeliveredObjects: 4, BufferedRecords: 2, UnackedRecords: 2, LogDamagedRanges: 1, LogDamagedBytes: 512}}
 		},
 		errs: map[string][]deliver.ErrorEvent{"clicks": {{Time: t0, ErrorCode: "S3.AccessDenied", Message: scriptMessage, Key: "<img src=x>", Attempt: 2}}},
+		recent: map[string][]deliver.StoredObject{"clicks": {
+			{Bucket: "analytics", Key: "clicks/2026/c", Size: 30, Stored: t0.Add(2 * time.Minute)},
+			{Bucket: "analytics", Key: "errors/2026/e", Size: 5, Stored: t0.Add(90 * time.Second), ErrorOutput: true},
+			{Bucket: "old-bucket", Key: "clicks/2025/z", Size: 1, Stored: t0.Add(time.Minute)},
+		}},
 		objects: map[string][]objstore.ObjectInfo{"clicks": {
-			{Key: "clicks/2026/b", Size: 20, LastModified: t0.Add(time.Minute)},
 			{Key: "clicks/2026/a", Size: 10, LastModified: t0},
+			{Key: "clicks/2026/b", Size: 20, LastModified: t0.Add(time.Minute)},
+			{Key: "clicks/2026/c", Size: 30, LastModified: t0.Add(2 * time.Minute)},
 		}},
 	}
 	now := t0
@@ -329,32 +361,53 @@ func TestErrorsKeepMarkupAsData(t *testing.T) {
 }
 
 func TestObjects(t *testing.T) {
+	storeDown := &objstore.Error{Op: "list", Bucket: "analytics", Key: "clicks/", Err: errors.New("connection refused")}
 	tests := []struct {
 		name      string
 		query     string
+		noRecent  bool // the pipeline stored nothing since it opened
 		objErr    error
 		exp       int
+		expOrder  string
 		expKeys   []string
-		expLimit  int
+		expNext   *string
+		expCalls  []objectsCall
 		expInBody string
 	}{
-		{name: "default limit", exp: http.StatusOK, expKeys: []string{"clicks/2026/b", "clicks/2026/a"}, expLimit: DefaultObjects},
-		{name: "explicit limit", query: "?limit=1", exp: http.StatusOK, expKeys: []string{"clicks/2026/b"}, expLimit: 1},
-		{name: "store failure is a 500 with the cause", objErr: &objstore.Error{Op: "list", Bucket: "analytics", Key: "clicks/", Err: errors.New("connection refused")},
-			exp: http.StatusInternalServerError, expLimit: DefaultObjects, expInBody: "objstore: list analytics/clicks/: connection refused"},
-		{name: "slow store is a 504", objErr: context.DeadlineExceeded, exp: http.StatusGatewayTimeout, expLimit: DefaultObjects},
+		{name: "recent objects from memory, in the stream's bucket", exp: http.StatusOK, expOrder: "newest",
+			expKeys: []string{"clicks/2026/c", "errors/2026/e"}, expNext: strPtr("")},
+		{name: "recent with a limit", query: "?limit=1", exp: http.StatusOK, expOrder: "newest", expKeys: []string{"clicks/2026/c"}, expNext: strPtr("")},
+		{name: "no recent objects: the first page of the listing", noRecent: true, query: "?limit=2", exp: http.StatusOK, expOrder: "key",
+			expKeys: []string{"clicks/2026/a", "clicks/2026/b"}, expNext: strPtr("clicks/2026/b"), expCalls: []objectsCall{{"", 2}}},
+		{name: "an empty after browses from the start", query: "?after=", exp: http.StatusOK, expOrder: "key",
+			expKeys: []string{"clicks/2026/a", "clicks/2026/b", "clicks/2026/c"}, expCalls: []objectsCall{{"", DefaultObjects}}},
+		{name: "the page after a key", query: "?after=clicks/2026/a&limit=1", exp: http.StatusOK, expOrder: "key",
+			expKeys: []string{"clicks/2026/b"}, expNext: strPtr("clicks/2026/b"), expCalls: []objectsCall{{"clicks/2026/a", 1}}},
+		{name: "the last page", query: "?after=clicks/2026/b&limit=1", exp: http.StatusOK, expOrder: "key",
+			expKeys: []string{"clicks/2026/c"}, expCalls: []objectsCall{{"clicks/2026/b", 1}}},
+		{name: "after the end", query: "?after=z", exp: http.StatusOK, expOrder: "key", expKeys: nil, expCalls: []objectsCall{{"z", DefaultObjects}}},
+		{name: "after too long", query: "?after=" + strings.Repeat("k", 1025), exp: http.StatusBadRequest, expInBody: "after must be an object key"},
+		{name: "after not UTF-8", query: "?after=%ff", exp: http.StatusBadRequest, expInBody: "after must be an object key"},
+		{name: "store failure is a 500 with the cause", query: "?after=", objErr: storeDown,
+			exp: http.StatusInternalServerError, expCalls: []objectsCall{{"", DefaultObjects}}, expInBody: "objstore: list analytics/clicks/: connection refused"},
+		{name: "slow store is a 504", noRecent: true, objErr: context.DeadlineExceeded, exp: http.StatusGatewayTimeout, expCalls: []objectsCall{{"", DefaultObjects}}},
+		{name: "a store failure does not hide the recent objects", objErr: storeDown, exp: http.StatusOK, expOrder: "newest",
+			expKeys: []string{"clicks/2026/c", "errors/2026/e"}, expNext: strPtr("")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, b := fixture(t)
 			b.objErr = tt.objErr
+			if tt.noRecent {
+				b.recent = nil
+			}
 			r := get(t, c, "GET", "/console/api/streams/clicks/objects"+tt.query, nil)
 			raw := body(t, r)
 			if r.StatusCode != tt.exp {
 				t.Fatalf("status %d, want %d: %s", r.StatusCode, tt.exp, raw)
 			}
-			if len(b.limits) != 1 || b.limits[0] != tt.expLimit {
-				t.Errorf("backend limits %v, want [%d]", b.limits, tt.expLimit)
+			if !slices.Equal(b.calls, tt.expCalls) {
+				t.Errorf("backend Objects calls %v, want %v", b.calls, tt.expCalls)
 			}
 			if !strings.Contains(raw, tt.expInBody) {
 				t.Errorf("body lacks %q: %s", tt.expInBody, raw)
@@ -369,13 +422,32 @@ func TestObjects(t *testing.T) {
 			var keys []string
 			for _, o := range got.Objects {
 				keys = append(keys, o.Key)
+				if o.ErrorOutput != strings.HasPrefix(o.Key, "errors/") {
+					t.Errorf("object %+v: errorOutput wrong", o)
+				}
 			}
-			if got.Bucket != "analytics" || !slices.Equal(keys, tt.expKeys) {
-				t.Errorf("bucket %q keys %v, want analytics %v", got.Bucket, keys, tt.expKeys)
+			if got.Bucket != "analytics" || got.Order != tt.expOrder || !slices.Equal(keys, tt.expKeys) {
+				t.Errorf("bucket %q order %q keys %v, want analytics %q %v", got.Bucket, got.Order, keys, tt.expOrder, tt.expKeys)
+			}
+			if (got.Next == nil) != (tt.expNext == nil) || got.Next != nil && *got.Next != *tt.expNext {
+				t.Errorf("next %v, want %v", deref(got.Next), deref(tt.expNext))
+			}
+			if !strings.Contains(raw, `"objects":[`) {
+				t.Errorf("objects not a list: %s", raw)
 			}
 		})
 	}
+	// A stream that is not ACTIVE has no pipeline: its first page is the
+	// listing's.
+	c, b := fixture(t)
+	b.objects["fresh"] = []objstore.ObjectInfo{{Key: "fresh-1", Size: 1, LastModified: t0}}
+	raw := body(t, get(t, c, "GET", "/console/api/streams/fresh/objects", nil))
+	if !strings.Contains(raw, `"order":"key"`) || !strings.Contains(raw, `"key":"fresh-1"`) || !strings.Contains(raw, `"next":null`) {
+		t.Errorf("fresh objects: %s", raw)
+	}
 }
+
+func strPtr(v string) *string { return &v }
 
 func TestAssetsRevalidate(t *testing.T) {
 	c, _ := fixture(t)

@@ -28,7 +28,23 @@
 //	GET /console/api/streams/{name}         one stream: summary and DescribeDeliveryStream's view
 //	GET /console/api/streams/{name}/series  sampled points (?since=<unix ms> for newer ones only)
 //	GET /console/api/streams/{name}/errors  recent delivery errors, newest first
-//	GET /console/api/streams/{name}/objects latest delivered objects, newest first (?limit=, default 20)
+//	GET /console/api/streams/{name}/objects a page of its objects (?limit=, default 20, at most 1000; ?after=)
+//
+// # Objects
+//
+// The objects route never lists a whole bucket: it is unauthenticated, and a
+// bucket may hold millions of objects. Without ?after it answers the
+// objects the stream stored lately, newest first ("order": "newest"), from
+// the pipeline's memory of its last 100 with no store call; when there are
+// none in the stream's bucket (a stream not ACTIVE, or one that has stored
+// nothing since the service started) it answers the first page of the
+// listing instead. With ?after=KEY (KEY may be empty: the start) it answers
+// the page of the listing after KEY, in key order ("order": "key"): the
+// stream's objects under its prefix root, the part of Prefix before the
+// first !{. Each answer has "next", the ?after of the following page, or
+// null at the end; after a "newest" page it is "", the listing's start. A
+// page lists at most limit keys and, in a prefix shared with other streams,
+// at most 1,000 (one S3 response), so it may hold fewer objects than limit.
 //
 // API errors are JSON, {"error": {"code": "...", "message": "..."}}, with
 // status 404 for an unknown stream and 400 for a bad parameter.

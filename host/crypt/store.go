@@ -29,6 +29,7 @@ type Store struct {
 var (
 	_ objstore.Store     = (*Store)(nil)
 	_ objstore.Validator = (*Store)(nil)
+	_ objstore.Pager     = (*Store)(nil)
 )
 
 // NewStore returns next with envelope encryption under the keys of k.
@@ -63,6 +64,13 @@ func (s *Store) Get(ctx context.Context, bucket, key string) ([]byte, error) {
 // List lists the inner store.
 func (s *Store) List(ctx context.Context, bucket, prefix string) ([]objstore.ObjectInfo, error) {
 	return s.next.List(ctx, bucket, prefix)
+}
+
+// ListPage implements objstore.Pager with the inner store's ListPage (see
+// objstore.ListPage), so that wrapping a store does not turn a page into a
+// whole listing.
+func (s *Store) ListPage(ctx context.Context, bucket, prefix, startAfter string, maxKeys int) ([]objstore.ObjectInfo, bool, error) {
+	return objstore.ListPage(ctx, s.next, bucket, prefix, startAfter, maxKeys)
 }
 
 // ValidateBucket implements objstore.Validator with the inner store's

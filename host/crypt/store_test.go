@@ -2,6 +2,7 @@ package crypt
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -97,5 +98,42 @@ func TestStoreForwardsKeyRules(t *testing.T) {
 	// An inner store without rules of its own takes any key.
 	if err := NewStore(struct{ objstore.Store }{local}, newKeyring(t)).ValidateKey("a/../b"); err != nil {
 		t.Errorf("ValidateKey through a store without rules = %v", err)
+	}
+}
+
+// listCounter counts the List calls made to the store it wraps, which
+// pages with its ListPage.
+type listCounter struct {
+	*objstore.Local
+	lists int
+}
+
+func (l *listCounter) List(ctx context.Context, bucket, prefix string) ([]objstore.ObjectInfo, error) {
+	l.lists++
+	return l.Local.List(ctx, bucket, prefix)
+}
+
+// TestStoreListPageForwards checks that a page through Store is the inner
+// store's page, not a whole List sliced.
+func TestStoreListPageForwards(t *testing.T) {
+	ctx := t.Context()
+	local, err := objstore.NewLocal(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = local.Close() })
+	inner := &listCounter{Local: local}
+	s := NewStore(inner, newKeyring(t))
+	for _, k := range []string{"p/a", "p/b", "p/c"} {
+		if err := s.Put(ctx, "b", k, []byte(k), objstore.PutOptions{SSEKMSKeyID: testARN}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, more, err := s.ListPage(ctx, "b", "p/", "p/a", 1)
+	if err != nil || len(got) != 1 || got[0].Key != "p/b" || !more {
+		t.Fatalf("ListPage = %+v, %v, %v; want p/b and more", got, more, err)
+	}
+	if inner.lists != 0 {
+		t.Errorf("%d List calls, want the inner store's ListPage only", inner.lists)
 	}
 }

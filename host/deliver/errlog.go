@@ -26,43 +26,8 @@ type ErrorEvent struct {
 	Attempt int `json:"attempt,omitempty"`
 }
 
-// recentErrors is a bounded ring of the latest errors.
-type recentErrors struct {
-	mu   sync.Mutex
-	buf  []ErrorEvent
-	next int
-	full bool
-}
-
+// recentErrorsKept is how many errors RecentErrors keeps.
 const recentErrorsKept = 100
-
-func (r *recentErrors) add(e ErrorEvent) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.buf == nil {
-		r.buf = make([]ErrorEvent, recentErrorsKept)
-	}
-	r.buf[r.next] = e
-	r.next = (r.next + 1) % len(r.buf)
-	if r.next == 0 {
-		r.full = true
-	}
-}
-
-// list returns the errors, newest first.
-func (r *recentErrors) list() []ErrorEvent {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	n := r.next
-	if r.full {
-		n = len(r.buf)
-	}
-	out := make([]ErrorEvent, 0, n)
-	for i := 1; i <= n; i++ {
-		out = append(out, r.buf[(r.next-i+len(r.buf))%len(r.buf)])
-	}
-	return out
-}
 
 // errorLog appends Firehose-style JSON error records to the file standing in
 // for a CloudWatch Logs stream: <logs dir>/<LogGroupName>/<LogStreamName>.log.

@@ -197,7 +197,8 @@ type Pipeline struct {
 	logReadFailures                         atomic.Int64           // replays stopped by an unreadable frame
 	logDamagedRanges, logDamagedBytes       atomic.Int64           // damage the log found at Open
 
-	recent recentErrors
+	recent *ring[ErrorEvent]   // RecentErrors
+	stored *ring[StoredObject] // RecentObjects
 	elogMu sync.Mutex
 	elog   *errorLog // nil when logging is off
 }
@@ -284,10 +285,12 @@ func Open(s *stream.Stream, o Options) (*Pipeline, error) {
 		return nil, fmt.Errorf("stream %s: %w", s.Name, err)
 	}
 	p := &Pipeline{
-		opts:  o,
-		log:   l,
-		queue: make(chan job, o.Workers),
-		stop:  make(chan struct{}),
+		opts:   o,
+		log:    l,
+		queue:  make(chan job, o.Workers),
+		stop:   make(chan struct{}),
+		recent: newRing[ErrorEvent](recentErrorsKept),
+		stored: newRing[StoredObject](recentObjectsKept),
 	}
 	p.pqueue = make(chan job, o.Workers)
 	p.procs.init()
@@ -877,6 +880,7 @@ func (p *Pipeline) store(ctx context.Context, st *settings, o object, oldest tim
 	for attempt := 1; ; attempt++ {
 		err := p.opts.Store.Put(ctx, st.bucket, o.key, o.body, o.opts)
 		if err == nil {
+			p.stored.add(StoredObject{Bucket: st.bucket, Key: o.key, Size: int64(len(o.body)), Stored: p.opts.Now(), ErrorOutput: o.errorOutput})
 			return storeOK
 		}
 		if ctx.Err() != nil {

@@ -149,6 +149,9 @@ func TestStoreCommitAndDelay(t *testing.T) {
 	if _, err := s.List(cctx, "b", ""); !errors.Is(err, context.Canceled) {
 		t.Fatalf("delayed List with a cancelled context = %v", err)
 	}
+	if _, _, err := s.ListPage(cctx, "b", "", "", 10); !errors.Is(err, context.Canceled) {
+		t.Fatalf("delayed ListPage with a cancelled context = %v", err)
+	}
 	if err := s.Ping(ctx, "b"); err != nil {
 		t.Fatalf("Ping = %v", err)
 	}

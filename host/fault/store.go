@@ -86,6 +86,22 @@ func (s *Store) List(ctx context.Context, bucket, prefix string) ([]objstore.Obj
 	return out, nil
 }
 
+// ListPage implements objstore.Pager: the plan decides on it as on a List
+// (OpList), and the page comes from the wrapped store's ListPage (see
+// objstore.ListPage).
+func (s *Store) ListPage(ctx context.Context, bucket, prefix, startAfter string, maxKeys int) ([]objstore.ObjectInfo, bool, error) {
+	var out []objstore.ObjectInfo
+	var more bool
+	err := s.do(ctx, OpList, bucket, prefix, func() (err error) {
+		out, more, err = objstore.ListPage(ctx, s.next, bucket, prefix, startAfter, maxKeys)
+		return err
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return out, more, nil
+}
+
 // Ping implements objstore.Store.
 func (s *Store) Ping(ctx context.Context, bucket string) error {
 	return s.do(ctx, OpPing, bucket, "", func() error { return s.next.Ping(ctx, bucket) })
@@ -108,4 +124,8 @@ func (s *Store) do(ctx context.Context, op, bucket, key string, call func() erro
 	return &objstore.Error{Op: op, Bucket: bucket, Key: key, Err: act.Err}
 }
 
-var _ objstore.Store = (*Store)(nil)
+// Interface guards.
+var (
+	_ objstore.Store = (*Store)(nil)
+	_ objstore.Pager = (*Store)(nil)
+)

@@ -11,6 +11,10 @@
 //   - [S3] sends the same keys to S3 through aws-sdk-go-v2, with a multipart
 //     upload for objects larger than the configured part size.
 //
+// [Pager] is the optional one-page listing both implement ([ListPage] falls
+// back to List for a store without it): the console browses a bucket with
+// it, a bounded page per request.
+//
 // Delivery streams name buckets by ARN; [BucketFromARN] turns
 // "arn:aws:s3:::B" into "B".
 //

@@ -66,6 +66,7 @@ type Local struct {
 var (
 	_ Store     = (*Local)(nil)
 	_ Validator = (*Local)(nil)
+	_ Pager     = (*Local)(nil)
 )
 
 // NewLocal returns a Local store rooted at root (usually <data-dir>/s3),
@@ -392,6 +393,176 @@ func (l *Local) list(ctx context.Context, bucket, prefix string) ([]ObjectInfo, 
 		return nil, err
 	}
 	slices.SortFunc(out, func(a, b ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
+	return out, nil
+}
+
+// ListPage implements [Pager]: it walks <root>/bucket in the byte order of
+// keys, skipping the folders whose keys all sort before startAfter or
+// cannot start with prefix, and stops at maxKeys objects. Temporary files
+// are skipped as in List; a missing bucket gives an empty page.
+//
+// # Notes
+//
+// A folder's names must be read whole to be sorted, so a page costs the
+// names of the folders it walks through (with the default time prefix,
+// one or two hour folders), not the objects of the bucket; it stats only
+// the entries it reaches. 10 keys from the middle of 50,000 objects took
+// 1 ms in hour folders of 100, 37 ms with all 50,000 in one folder, where
+// List takes 400 to 480 ms.
+func (l *Local) ListPage(ctx context.Context, bucket, prefix, startAfter string, maxKeys int) ([]ObjectInfo, bool, error) {
+	out, more, err := l.listPage(ctx, bucket, prefix, startAfter, maxKeys)
+	if err != nil {
+		return nil, false, opError("list", bucket, prefix, err)
+	}
+	return out, more, nil
+}
+
+// errPageFull ends listPage's walk once the page is full.
+var errPageFull = errors.New("page full")
+
+func (l *Local) listPage(ctx context.Context, bucket, prefix, startAfter string, maxKeys int) ([]ObjectInfo, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, false, err
+	}
+	if err := validateBucket(bucket); err != nil {
+		return nil, false, err
+	}
+	if maxKeys <= 0 {
+		return nil, false, fmt.Errorf("maxKeys %d: want at least 1", maxKeys)
+	}
+	// Start at the deepest folder the prefix names in full, as list does.
+	var base string
+	if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
+		if validateKey(prefix[:i]) != nil {
+			return nil, false, nil
+		}
+		base = prefix[:i+1]
+	}
+	var out []ObjectInfo
+	more := false
+	var walk func(dir string) error // dir: a key prefix ending in "/", or ""
+	walk = func(dir string) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		ents, err := l.readDir(bucket, dir)
+		if err != nil {
+			return err
+		}
+		for _, e := range ents {
+			full := dir + e.name
+			if !strings.HasPrefix(full, prefix) && !strings.HasPrefix(prefix, full) {
+				if full > prefix {
+					return nil // every later entry sorts after the prefix too
+				}
+				continue
+			}
+			// Every key at or below the entry starts with full; were it a
+			// folder, with full+"/". When even those all sort before
+			// startAfter, skip it without asking what it is.
+			if full+"/" <= startAfter && !strings.HasPrefix(startAfter, full+"/") {
+				continue
+			}
+			fi := e.info
+			if fi == nil {
+				if fi, err = l.root.Lstat(bucket + "/" + full); err != nil {
+					if errors.Is(err, fs.ErrNotExist) {
+						continue // vanished while walking
+					}
+					return err
+				}
+			}
+			if fi.IsDir() {
+				if err := walk(full + "/"); err != nil {
+					return err
+				}
+				continue
+			}
+			if !fi.Mode().IsRegular() || full <= startAfter || !strings.HasPrefix(full, prefix) {
+				continue
+			}
+			if len(out) == maxKeys {
+				more = true
+				return errPageFull
+			}
+			out = append(out, ObjectInfo{Key: full, Size: fi.Size(), LastModified: fi.ModTime()})
+		}
+		return nil
+	}
+	if err := walk(base); err != nil && !errors.Is(err, errPageFull) {
+		return nil, false, err
+	}
+	return out, more, nil
+}
+
+// dirEntry is a folder entry, with its FileInfo when readDir needed it.
+type dirEntry struct {
+	name string
+	info fs.FileInfo // nil: not read yet
+}
+
+// readDir returns the entries of the folder of key prefix dir ("" for the
+// bucket) in the byte order of the keys at and below them, leaving out
+// temporary files. A missing folder, or an object where the folder would
+// be, has no entries.
+//
+// That order sorts a folder by name plus "/": "a-b/x" and "a.c" come
+// before "a/x", where a sort by name puts "a" first. Only a name that
+// starts another one needs its type for that, so readDir reads names
+// alone and stats just those; listPage stats the rest as it reaches them.
+// (ReadDir would stat every entry: a folder opened in an os.Root cannot
+// defer it.)
+func (l *Local) readDir(bucket, dir string) ([]dirEntry, error) {
+	name := bucket
+	if dir != "" {
+		name = bucket + "/" + strings.TrimSuffix(dir, "/")
+	}
+	f, err := l.root.Open(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	names, err := f.Readdirnames(-1)
+	cerr := f.Close()
+	if err != nil {
+		if errors.Is(err, syscall.ENOTDIR) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	if cerr != nil {
+		return nil, cerr
+	}
+	names = slices.DeleteFunc(names, func(n string) bool { return strings.HasPrefix(n, tempPrefix) })
+	slices.Sort(names)
+	out := make([]dirEntry, len(names))
+	reorder := false
+	for i, n := range names {
+		out[i].name = n
+		// Sorted by name, a name that starts others is right before the
+		// first of them.
+		if i+1 < len(names) && strings.HasPrefix(names[i+1], n) {
+			fi, err := l.root.Lstat(name + "/" + n)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return nil, err
+			}
+			if fi != nil {
+				out[i].info = fi
+				reorder = reorder || fi.IsDir()
+			}
+		}
+	}
+	if reorder {
+		comp := func(e dirEntry) string {
+			if e.info != nil && e.info.IsDir() {
+				return e.name + "/"
+			}
+			return e.name
+		}
+		slices.SortStableFunc(out, func(a, b dirEntry) int { return strings.Compare(comp(a), comp(b)) })
+	}
 	return out, nil
 }
 

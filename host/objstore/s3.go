@@ -122,8 +122,11 @@ type S3 struct {
 	uploader *manager.Uploader //nolint:staticcheck // SA1019: transfermanager is not a dependency of this module
 }
 
-// Interface guard.
-var _ Store = (*S3)(nil)
+// Interface guards.
+var (
+	_ Store = (*S3)(nil)
+	_ Pager = (*S3)(nil)
+)
 
 // NewS3 returns an S3 store. It builds its own HTTP client (never
 // http.DefaultClient) and aws.Config; no package state is shared between
@@ -270,6 +273,54 @@ func (s *S3) List(ctx context.Context, bucket, prefix string) ([]ObjectInfo, err
 	// S3 lists in byte order already; S3-compatible servers may not.
 	slices.SortFunc(out, func(a, b ObjectInfo) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
+}
+
+// ListPage implements [Pager] with ListObjectsV2: StartAfter and MaxKeys on
+// the first request, the continuation token on the next ones (S3 returns at
+// most 1,000 keys a request).
+//
+// # Notes
+//
+// The page is right only on a server that lists in byte order, as S3 does;
+// List sorts what it gets, but a page cannot.
+func (s *S3) ListPage(ctx context.Context, bucket, prefix, startAfter string, maxKeys int) ([]ObjectInfo, bool, error) {
+	if bucket == "" {
+		return nil, false, opError("list", bucket, prefix, fmt.Errorf("%w: empty", ErrInvalidBucket))
+	}
+	if maxKeys <= 0 {
+		return nil, false, opError("list", bucket, prefix, fmt.Errorf("maxKeys %d: want at least 1", maxKeys))
+	}
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(bucket)}
+	if prefix != "" {
+		in.Prefix = aws.String(prefix)
+	}
+	if startAfter != "" {
+		in.StartAfter = aws.String(startAfter)
+	}
+	var out []ObjectInfo
+	for {
+		in.MaxKeys = aws.Int32(int32(min(maxKeys-len(out), 1000)))
+		page, err := s.client.ListObjectsV2(ctx, in)
+		if err != nil {
+			return nil, false, opError("list", bucket, prefix, err)
+		}
+		for _, o := range page.Contents {
+			out = append(out, ObjectInfo{
+				Key:          aws.ToString(o.Key),
+				Size:         aws.ToInt64(o.Size),
+				LastModified: aws.ToTime(o.LastModified),
+			})
+		}
+		more := aws.ToBool(page.IsTruncated)
+		if len(out) >= maxKeys || !more || aws.ToString(page.NextContinuationToken) == "" {
+			if len(out) > maxKeys { // a server that sends more than asked
+				out, more = out[:maxKeys], true
+			}
+			return out, more, nil
+		}
+		in.ContinuationToken = page.NextContinuationToken
+		in.StartAfter = nil
+	}
 }
 
 // Ping lists at most one key of bucket: it fails, with the S3 error code

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -50,6 +51,51 @@ type Validator interface {
 	// ValidateKey returns nil if the store can write the object key, or
 	// an error wrapping ErrInvalidKey that says why not.
 	ValidateKey(key string) error
+}
+
+// Pager is implemented by a Store that can list one page of keys without
+// listing the rest. [ListPage] uses it when the store has it.
+//
+// ListPage keeps List's contract for a part of the listing: it returns the
+// objects whose key starts with prefix and sorts after startAfter in byte
+// order, the first maxKeys of them (maxKeys > 0), sorted by key, and more
+// reports whether the listing goes on after them. The next page starts
+// after the last key returned. more is never true on an empty page, and
+// false whenever no key follows, except on S3-compatible servers that
+// report a page ending exactly at the last key as truncated (gofakes3 does
+// under a prefix): the next page is then empty. Its work is bounded by maxKeys, not by the
+// number of objects under prefix: [S3] sends ListObjectsV2 with StartAfter
+// and MaxKeys (one request per 1,000 keys), [Local] walks in byte order
+// and skips the folders that sort before startAfter.
+type Pager interface {
+	// ListPage returns up to maxKeys objects under prefix after startAfter,
+	// sorted by key, and whether more follow.
+	ListPage(ctx context.Context, bucket, prefix, startAfter string, maxKeys int) (objs []ObjectInfo, more bool, err error)
+}
+
+// ListPage lists one page of s with the contract of [Pager]: s's own
+// ListPage when s is a Pager, otherwise List and a slice of its result,
+// which costs the whole listing. maxKeys must be positive.
+func ListPage(ctx context.Context, s Store, bucket, prefix, startAfter string, maxKeys int) ([]ObjectInfo, bool, error) {
+	if maxKeys <= 0 {
+		return nil, false, opError("list", bucket, prefix, fmt.Errorf("maxKeys %d: want at least 1", maxKeys))
+	}
+	if p, ok := s.(Pager); ok {
+		return p.ListPage(ctx, bucket, prefix, startAfter, maxKeys)
+	}
+	all, err := s.List(ctx, bucket, prefix)
+	if err != nil {
+		return nil, false, err
+	}
+	i, _ := slices.BinarySearchFunc(all, startAfter, func(o ObjectInfo, k string) int { return strings.Compare(o.Key, k) })
+	for i < len(all) && all[i].Key <= startAfter {
+		i++
+	}
+	rest := all[i:]
+	if len(rest) > maxKeys {
+		return slices.Clone(rest[:maxKeys]), true, nil
+	}
+	return rest, false, nil
 }
 
 // DefaultContentType is the Content-Type of objects whose PutOptions leave

@@ -1,29 +1,80 @@
 package service
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"path"
-	"slices"
 	"strings"
 
+	"github.com/wasmhose/wasmhose/host/deliver"
 	"github.com/wasmhose/wasmhose/host/objstore"
 )
 
-// Objects returns the latest objects a stream delivered, newest first (by
-// LastModified, then by key), at most limit of them (all when limit <= 0).
+// objectScanBudget is the most keys one Objects call lists when the
+// stream's objects share the prefix root with others': one S3
+// ListObjectsV2 response. A stream that owns its prefix root lists just
+// the page it answers.
+const objectScanBudget = 1000
+
+// Objects returns one page of a stream's objects in key order: at most
+// limit (limit > 0) of the objects after the key after, and next, the key
+// to pass as after for the following page ("" when the listing is over).
+// The stream may be in any state.
 //
 // It lists the stream's bucket under the prefix root, the part of Prefix
 // before its first !{ expression, and keeps the objects whose name (the
 // last segment of the key) starts with "<stream>-", as Firehose object
-// names do. The stream may be in any state.
+// names do.
 //
 // # Notes
 //
-// The object store lists a whole prefix at once, so the cost grows with the
-// number of objects under the prefix root: callers should poll it sparingly.
-func (svc *Service) Objects(ctx context.Context, name string, limit int) ([]objstore.ObjectInfo, error) {
+// Its work is bounded whatever the bucket holds: it lists limit keys and,
+// while fewer than limit of them are the stream's, more up to 1,000 keys
+// (one S3 response) in all. A page may then hold fewer than limit objects,
+// or none, with a next to go on from. The store lists a page in one call
+// when it is an objstore.Pager (the local store, S3, crypt.Store); any
+// other store is listed whole (see objstore.ListPage).
+func (svc *Service) Objects(ctx context.Context, name, after string, limit int) (objs []objstore.ObjectInfo, next string, err error) {
+	if limit <= 0 {
+		return nil, "", fmt.Errorf("objects of %s: limit %d: want at least 1", name, limit)
+	}
+	bucket, root, err := svc.objectsRoot(name)
+	if err != nil {
+		return nil, "", err
+	}
+	mine := func(o objstore.ObjectInfo) bool { return strings.HasPrefix(path.Base(o.Key), name+"-") }
+	scanned, size := 0, limit
+	for {
+		page, more, err := objstore.ListPage(ctx, svc.opts.Store, bucket, root, after, size)
+		if err != nil {
+			return nil, "", fmt.Errorf("objects of %s: %w", name, err)
+		}
+		scanned += len(page)
+		for i, o := range page {
+			after = o.Key
+			if !mine(o) {
+				continue
+			}
+			objs = append(objs, o)
+			if len(objs) == limit {
+				if i == len(page)-1 && !more {
+					return objs, "", nil
+				}
+				return objs, o.Key, nil
+			}
+		}
+		if !more || len(page) == 0 {
+			return objs, "", nil
+		}
+		if scanned >= objectScanBudget {
+			return objs, after, nil
+		}
+		size = objectScanBudget - scanned
+	}
+}
+
+// objectsRoot returns the bucket and prefix root of a stream's objects.
+func (svc *Service) objectsRoot(name string) (bucket, root string, err error) {
 	svc.mu.Lock()
 	e, ok := svc.streams[name]
 	var bucketARN, prefix string
@@ -35,31 +86,25 @@ func (svc *Service) Objects(ctx context.Context, name string, limit int) ([]objs
 	}
 	svc.mu.Unlock()
 	if !ok {
-		return nil, svc.notFound(name)
+		return "", "", svc.notFound(name)
 	}
-	bucket, err := objstore.BucketFromARN(bucketARN)
+	bucket, err = objstore.BucketFromARN(bucketARN)
 	if err != nil {
-		return nil, fmt.Errorf("objects of %s: %w", name, err)
+		return "", "", fmt.Errorf("objects of %s: %w", name, err)
 	}
-	root, _, _ := strings.Cut(prefix, "!{")
-	all, err := svc.opts.Store.List(ctx, bucket, root)
+	root, _, _ = strings.Cut(prefix, "!{")
+	return bucket, root, nil
+}
+
+// RecentObjects returns the latest objects an ACTIVE stream stored (data
+// and error output, in any bucket), newest first, from memory: no store
+// call. A stream's pipeline starts with none (see
+// deliver.Pipeline.RecentObjects), so after a restart it is empty until
+// the next delivery.
+func (svc *Service) RecentObjects(name string) ([]deliver.StoredObject, error) {
+	p, _, err := svc.pipeline(name)
 	if err != nil {
-		return nil, fmt.Errorf("objects of %s: %w", name, err)
+		return nil, err
 	}
-	mine := all[:0]
-	for _, o := range all {
-		if strings.HasPrefix(path.Base(o.Key), name+"-") {
-			mine = append(mine, o)
-		}
-	}
-	slices.SortFunc(mine, func(a, b objstore.ObjectInfo) int {
-		if c := b.LastModified.Compare(a.LastModified); c != 0 {
-			return c
-		}
-		return cmp.Compare(b.Key, a.Key)
-	})
-	if limit > 0 && len(mine) > limit {
-		mine = mine[:limit:limit]
-	}
-	return mine, nil
+	return p.RecentObjects(), nil
 }

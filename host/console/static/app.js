@@ -428,8 +428,11 @@
     const errorsCount = h('span', { class: 'count' }, '0');
     const errorsEmpty = h('div', { class: 'quiet' }, 'No delivery errors. Failed object-store calls show up here with their Firehose error code.');
     const objectsBody = h('tbody');
+    const moreBody = h('tbody', { class: 'more-rows' }); // pages that "More" added
     const objectsAside = h('span', { class: 'aside mono' });
     const objectsEmpty = h('div', { class: 'quiet' }, 'No objects yet.');
+    const moreBtn = h('button', { type: 'button', class: 'btn', id: 'objects-more', hidden: true, onclick: () => loadMore() }, 'More');
+    const moreNote = h('span', { class: 'small muted' });
     const config = h('div');
 
     app.append(
@@ -452,8 +455,9 @@
         h('header', null, h('h2', null, 'Latest objects'), objectsAside),
         h('table', { class: 'grid' },
           h('thead', null, h('tr', null, h('th', null, 'Key'), h('th', { class: 'num' }, 'Size'), h('th', { class: 'num' }, 'Stored'))),
-          objectsBody),
-        objectsEmpty),
+          objectsBody, moreBody),
+        objectsEmpty,
+        h('div', { class: 'more' }, moreBtn, moreNote)),
       h('section', { class: 'card section', id: 'config' },
         h('header', null, h('h2', null, 'Configuration'), h('span', { class: 'aside' }, 'as DescribeDeliveryStream reports it')),
         config));
@@ -463,6 +467,12 @@
     let shownVersion = null;
     let objectsSeen = -1;
     let objectsAt = 0;
+    // The first page is the objects stored lately ("newest", from the
+    // server's memory) or, when it has none, the listing's first page
+    // ("key"). "More" pages through the listing from next (null: the end).
+    let firstOrder = null;
+    let moreNext = null;
+    let lastSum = null;
     const extra = { lastObject: 0 }; // facts the stat hints use
 
     const poll = every(2000, async () => {
@@ -543,19 +553,59 @@
     }
 
     function renderObjects(data, sum) {
-      objectsAside.textContent = 's3://' + data.bucket + '/' + sum.prefix.split('!{')[0];
+      lastSum = sum;
+      const root = sum.prefix.split('!{')[0];
+      objectsAside.textContent = data.order === 'newest'
+        ? 'newest first · s3://' + data.bucket + '/'
+        : 'by key · s3://' + data.bucket + '/' + root;
       objectsEmpty.hidden = data.objects.length > 0;
-      extra.lastObject = data.objects.length ? Date.parse(data.objects[0].lastModified) : 0;
-      objectsEmpty.textContent = sum.bufferIntervalSeconds > 0
-        ? `No objects yet: records are delivered when the buffer holds ${sum.bufferSizeMB} MiB or is ${sum.bufferIntervalSeconds} s old.`
-        : 'No objects yet: records are delivered as soon as they arrive.';
-      objectsBody.replaceChildren(...data.objects.map(o => {
-        const t = Date.parse(o.lastModified);
-        return h('tr', null,
-          h('td', null, h('span', { class: 'key' }, o.key)),
-          h('td', { class: 'num' }, bytes(o.size)),
-          h('td', { class: 'num' }, clock(t), h('div', { class: 'small muted' }, ago(t))));
-      }));
+      // Only the newest-first page knows the latest object.
+      const latest = data.order === 'newest' ? data.objects.find(o => !o.errorOutput) : null;
+      extra.lastObject = latest ? Date.parse(latest.lastModified) : 0;
+      objectsEmpty.textContent = data.next !== null && data.order === 'key'
+        ? 'None of this stream\'s objects in the first keys of s3://' + data.bucket + '/' + root + ': More looks further.'
+        : sum.bufferIntervalSeconds > 0
+          ? `No objects yet: records are delivered when the buffer holds ${sum.bufferSizeMB} MiB or is ${sum.bufferIntervalSeconds} s old.`
+          : 'No objects yet: records are delivered as soon as they arrive.';
+      objectsBody.replaceChildren(...data.objects.map(objectRow));
+      if (data.order !== firstOrder) {
+        firstOrder = data.order;
+        moreBody.replaceChildren();
+        moreNote.textContent = '';
+      }
+      if (!moreBody.hasChildNodes()) moreNext = data.next;
+      moreBtn.hidden = moreNext === null;
+    }
+
+    function objectRow(o) {
+      const t = Date.parse(o.lastModified);
+      return h('tr', null,
+        h('td', null, h('span', { class: 'key' }, o.key),
+          o.errorOutput ? h('div', null, h('span', { class: 'badge bad' }, 'error output')) : null),
+        h('td', { class: 'num' }, bytes(o.size)),
+        h('td', { class: 'num' }, clock(t), h('div', { class: 'small muted' }, ago(t))));
+    }
+
+    // loadMore appends the next page of the listing.
+    async function loadMore() {
+      if (moreNext === null) return;
+      moreBtn.disabled = true;
+      try {
+        const data = await getJSON(base + '/objects?limit=20&after=' + encodeURIComponent(moreNext));
+        if (!moreBody.hasChildNodes() && firstOrder === 'newest') {
+          const root = lastSum ? lastSum.prefix.split('!{')[0] : '';
+          moreBody.append(h('tr', { class: 'sep' }, h('td', { colspan: 3, class: 'small muted' },
+            'Every object of this stream under s3://' + data.bucket + '/' + root + ', by key')));
+        }
+        moreBody.append(...data.objects.map(objectRow));
+        moreNext = data.next;
+        moreNote.textContent = data.objects.length || moreNext === null ? '' : 'None of this stream\'s objects in these keys: More looks further.';
+      } catch (e) {
+        moreNote.textContent = 'Cannot list objects: ' + e.message;
+      } finally {
+        moreBtn.disabled = false;
+        moreBtn.hidden = moreNext === null;
+      }
     }
 
     return poll;
