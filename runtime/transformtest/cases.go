@@ -23,9 +23,9 @@ const MaxCaseLineBytes = 16 << 20
 // starting with # are skipped. The fields:
 //
 //	name           string   the check's name (default "line N")
-//	config         any      the configuration to load the plugin with: a JSON
-//	                        string passes its contents, any other value its
-//	                        JSON text; absent: the default configuration
+//	config         any      the configuration to load the plugin with, as the
+//	                        value's JSON text (as written); absent or null:
+//	                        the default configuration
 //	input          string   the record's data (UTF-8), or
 //	inputBase64    string   the record's data, base64
 //	arrivalMillis  number   the record's arrival time (default 0)
@@ -128,12 +128,7 @@ func parseCase(b []byte, n int) (FileCase, error) {
 	}
 	if len(l.Config) > 0 && !bytes.Equal(l.Config, []byte("null")) {
 		c.HasConfig = true
-		var s string
-		if json.Unmarshal(l.Config, &s) == nil {
-			c.Config = []byte(s)
-		} else {
-			c.Config = bytes.Clone(l.Config)
-		}
+		c.Config = bytes.Clone(l.Config)
 	}
 	if l.InitError != nil {
 		switch {

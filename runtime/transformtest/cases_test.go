@@ -25,8 +25,8 @@ func TestReadCases(t *testing.T) {
 			Line: 3, Name: "n", Config: []byte(`{"d":";"}`), HasConfig: true, Record: wasmrt.Record{Data: []byte{0, 1}, ArrivalMillis: 7},
 			Result: wasmrt.Result{Status: wasmrt.StatusDropped},
 		}}, ""},
-		{"config string is its contents", `{"config":"pre:","input":"","status":"ProcessingFailed","error":"e"}`, []transformtest.FileCase{{
-			Line: 1, Name: "line 1", Config: []byte("pre:"), HasConfig: true, Record: wasmrt.Record{Data: []byte{}},
+		{"config string is its JSON text", `{"config":"pre:","input":"","status":"ProcessingFailed","error":"e"}`, []transformtest.FileCase{{
+			Line: 1, Name: "line 1", Config: []byte(`"pre:"`), HasConfig: true, Record: wasmrt.Record{Data: []byte{}},
 			Result: wasmrt.Result{Status: wasmrt.StatusProcessingFailed, Error: "e"},
 		}}, ""},
 		{"init error", `{"name":"bad","config":[1],"initError":"no"}`, []transformtest.FileCase{{

@@ -1,0 +1,113 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// writeCases writes a cases file and returns its path.
+func writeCases(t *testing.T, lines ...string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "cases.jsonl")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var summaryRE = regexp.MustCompile(`(?m)^(\d+) passed, (\d+) failed\n\z`)
+
+// TestPluginTest runs `wasmhose plugin test` on the runtime's fixtures: the
+// conformance kit's lines, the author's cases, init refusals, and the exit
+// status.
+func TestPluginTest(t *testing.T) {
+	classifyCases := writeCases(t,
+		`# classify.wat with the prefix "pre:"`,
+		`{"name":"ok","input":"hello","status":"Ok","data":"\"pre:\"hello","partitionKeys":{"first":"68"}}`,
+		`{"name":"comment","input":"# x","status":"Dropped"}`,
+		`{"name":"empty","inputBase64":"","status":"ProcessingFailed","error":"empty record"}`,
+		`{"name":"other prefix","config":"p2:","input":"a","status":"Ok","data":"\"p2:\"a","partitionKeys":{"first":"61"}}`,
+		`{"name":"long config","config":"`+strings.Repeat("x", 255)+`","initError":"config longer than 256 bytes"}`,
+	)
+	wrongCases := writeCases(t,
+		`{"name":"wrong data","input":"hello","status":"Ok","data":"HELLO","partitionKeys":{"first":"68"}}`,
+		`{"name":"wrong key","input":"a","status":"Ok","data":"\"pre:\"a","partitionKeys":{"first":"ff"}}`,
+		`{"name":"accepted config","config":"short","initError":"config longer than 256 bytes"}`,
+		`{"name":"wrong init text","config":"`+strings.Repeat("y", 300)+`","initError":"something else"}`,
+	)
+	tests := []struct {
+		name   string
+		args   []string
+		exp    int
+		expOut []string // lines (or line prefixes) stdout must hold
+		expErr string
+		passed int // -1: do not check
+		failed int
+	}{
+		{"identity passes", []string{wat("identity")}, 0, []string{"PASS load: ", "PASS golden/500-records\n", "PASS limits/3-MiB-batch\n", "PASS hostile/deep-nesting\n", "PASS generated/19-"}, "", -1, 0},
+		{"identity with --identity", []string{"--identity", wat("identity")}, 0, nil, "", -1, 0},
+		{"wrong record count fails naming the check", []string{wat("badcount")}, 1, []string{
+			"FAIL golden/one-record: batch of 1 records failed: plugin returned a malformed result: result count differs from record count",
+			"FAIL golden/500-records: ",
+		}, "", 1, -1},
+		{"not an identity", []string{"--identity", "--config", `"p:"`, wat("classify")}, 1, []string{"FAIL golden/one-record: identity: result 0 is Ok with "}, "", -1, -1},
+		{"author's cases pass", []string{"--config", `"pre:"`, "--cases", classifyCases, wat("classify")}, 0, []string{
+			"PASS case/ok\n", "PASS case/comment\n", "PASS case/empty\n", "PASS case/all-in-one-batch\n",
+			"PASS load/config \"p2:\": ", "PASS case/other prefix\n", "PASS case/long config\n",
+		}, "", -1, 0},
+		{"author's cases fail", []string{"--config", `"pre:"`, "--cases", wrongCases, wat("classify")}, 1, []string{
+			`FAIL case/wrong data: result 0: data "\"pre:\"hello", want "HELLO"`,
+			`FAIL case/wrong key: result 0: partition keys [{first 61}], want [{first ff}]`,
+			`FAIL case/accepted config: init accepted the configuration "short", want the error "config longer than 256 bytes"`,
+			`FAIL case/wrong init text: load failed with "load plugin classify.wasm: plugin initialisation failed: plugin rejected its configuration: config longer than 256 bytes", want init's error "something else"`,
+		}, "", -1, 5},
+		{"a refused module fails the load", []string{wat("command")}, 1, []string{"FAIL load: load plugin command.wasm: not a wasmhose plugin: "}, "", 0, 1},
+		{"init refuses the default config", []string{"--config", `"` + strings.Repeat("z", 300) + `"`, wat("classify")}, 1, []string{"FAIL load: load plugin classify.wasm: plugin initialisation failed: "}, "", 0, 1},
+		{"no module", nil, 2, nil, "give one module file", -1, -1},
+		{"two modules", []string{wat("identity"), wat("classify")}, 2, nil, "give one module file", -1, -1},
+		{"bad config", []string{"--config", "{", wat("identity")}, 2, nil, "--config is not valid JSON", -1, -1},
+		{"missing cases file", []string{"--cases", "/nonexistent/cases.jsonl", wat("identity")}, 2, nil, "no such file", -1, -1},
+		{"malformed cases file", []string{"--cases", writeCases(t, `{"input":"a"}`), wat("identity")}, 2, nil, "cases line 1: status is required", -1, -1},
+		{"missing module", []string{"/nonexistent/x.wasm"}, 1, nil, "no such file", -1, -1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runCLI(append([]string{"plugin", "test"}, tc.args...)...)
+			if code != tc.exp {
+				t.Fatalf("exit %d, want %d\nstdout:\n%.3000s\nstderr:\n%s", code, tc.exp, out, errOut)
+			}
+			for _, want := range tc.expOut {
+				if !strings.Contains(out, "\n"+want) && !strings.HasPrefix(out, want) {
+					t.Errorf("stdout lacks %q:\n%.3000s", want, out)
+				}
+			}
+			if tc.expErr != "" && !strings.Contains(errOut, tc.expErr) {
+				t.Errorf("stderr lacks %q:\n%s", tc.expErr, errOut)
+			}
+			if tc.exp == 2 {
+				return
+			}
+			m := summaryRE.FindStringSubmatch(out)
+			if m == nil {
+				if tc.exp == 1 && tc.expErr != "" {
+					return // failed before running anything
+				}
+				t.Fatalf("no summary line at the end:\n%s", out)
+			}
+			lines := strings.Count(out, "\n") - 1
+			if p, f := strings.Count(out, "PASS "), strings.Count(out, "FAIL "); p+f != lines || m[1] != strconv.Itoa(p) || m[2] != strconv.Itoa(f) {
+				t.Errorf("summary %q, counted %d PASS and %d FAIL in %d lines", m[0], p, f, lines)
+			}
+			if tc.passed >= 0 && m[1] != strconv.Itoa(tc.passed) {
+				t.Errorf("%s passed, want %d", m[1], tc.passed)
+			}
+			if tc.failed >= 0 && m[2] != strconv.Itoa(tc.failed) {
+				t.Errorf("%s failed, want %d", m[2], tc.failed)
+			}
+		})
+	}
+}
