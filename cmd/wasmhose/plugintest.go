@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -44,17 +45,22 @@ func (r *testReport) Check(name string, violations []string) {
 
 func runPluginTest(args []string, stdout, stderr io.Writer) int {
 	const prog = "wasmhose plugin test"
-	fs, _ := pluginFlags("test", "test [--config JSON] [--cases FILE] [flags] FILE.wasm",
-		"Runs the conformance kit (runtime/transformtest) against a plugin module: golden and\n"+
-			"generated batches, size limits and hostile inputs, then the cases of --cases: JSON\n"+
-			"lines of an input record and its expected result, e.g.\n\n"+
-			"  {\"name\":\"upper\",\"input\":\"a\",\"status\":\"Ok\",\"data\":\"A\",\"partitionKeys\":{\"k\":\"v\"}}\n"+
-			"  {\"name\":\"bad config\",\"config\":{\"x\":1},\"initError\":\"unknown key x\"}\n\n"+
-			"(fields: name, config, input|inputBase64, arrivalMillis, status, data|dataBase64, error,\n"+
-			"partitionKeys, initError; config is the JSON text passed to init, as --config; a case\n"+
-			"without config uses --config). Prints one line per\n"+
-			"check, PASS or FAIL with what failed, then a summary. Exit status: 0 when every\n"+
-			"check passes, 1 when one fails, 2 on a usage error.\n", stderr)
+	fs := flag.NewFlagSet("plugin test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	about := "Runs the conformance kit (runtime/transformtest) against a plugin module: golden and\n"+
+			"generated batches, size limits and hostile inputs, with the configuration --config;\n"+
+			"then the cases of --cases: JSON lines of an input record and its expected result, or\n"+
+			"of a configuration init must refuse, e.g.\n\n"+
+			"  {\"name\":\"upper\",\"input\":\"a\",\"status\":\"Ok\",\"data\":\"A\",\"keys\":{\"k\":\"v\"}}\n"+
+			"  {\"config\":\"{\\\"delimiter\\\":\\\"ab\\\"}\",\"init_error\":\"delimiter must be one character\"}\n\n"+
+			"Fields: name, config (the configuration's bytes; absent: --config), input or\n"+
+			"input_base64, status (Ok, Dropped, ProcessingFailed), data or data_base64, error,\n"+
+			"keys, init_error. Prints one line per check, PASS or FAIL with what failed, then a\n"+
+			"summary. Exit status: 0 when every check passes, 1 when one fails, 2 on a usage error.\n"
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: wasmhose plugin test [--config JSON] [--cases FILE] [flags] FILE.wasm\n\n%s\nflags:\n", about)
+		fs.PrintDefaults()
+	}
 	cfg := fs.String("config", "", "configuration passed to the plugin's init (JSON)")
 	casesPath := fs.String("cases", "", "a cases file: JSON lines of input records and expected results")
 	identity := fs.Bool("identity", false, "also require every record back Ok and unchanged")

@@ -20,22 +20,22 @@ const MaxCaseLineBytes = 16 << 20
 // produce, or a configuration that init must refuse.
 //
 // A cases file holds one JSON object per line; blank lines and lines
-// starting with # are skipped. The fields:
+// starting with # are skipped. The fields (the format of the reference
+// plugins' examples/plugins/testdata/cases.jsonl):
 //
-//	name           string   the check's name (default "line N")
-//	config         any      the configuration to load the plugin with, as the
-//	                        value's JSON text (as written); absent or null:
-//	                        the default configuration
-//	input          string   the record's data (UTF-8), or
-//	inputBase64    string   the record's data, base64
-//	arrivalMillis  number   the record's arrival time (default 0)
-//	status         string   "Ok", "Dropped" or "ProcessingFailed"
-//	data           string   Ok: the expected data (default empty), or
-//	dataBase64     string   the same, base64
-//	error          string   ProcessingFailed: the expected error text
-//	partitionKeys  object   Ok: the expected keys, name to value (any order)
-//	initError      string   instead of input and status: init must refuse
-//	                        config with exactly this text
+//	name          string   the check's name (default "line N")
+//	config        string   the configuration's bytes to load the plugin with
+//	                       (absent: the default configuration)
+//	input         string   the record's data (UTF-8), or
+//	input_base64  string   the record's data, base64
+//	status        string   "Ok", "Dropped" or "ProcessingFailed"
+//	data          string   Ok: the expected data (absent: empty), or
+//	data_base64   string   the same, base64
+//	error         string   ProcessingFailed: the expected error text
+//	keys          object   Ok: the expected partition keys, name to value
+//	                       (any order; absent: none)
+//	init_error    string   instead of input and status: init must refuse
+//	                       config with exactly this text
 //
 // Unknown fields are an error, so that a misspelt field is not silently
 // ignored.
@@ -59,17 +59,16 @@ type FileCase struct {
 
 // caseLine is the JSON form of a FileCase.
 type caseLine struct {
-	Name          string            `json:"name"`
-	Config        json.RawMessage   `json:"config"`
-	Input         *string           `json:"input"`
-	InputBase64   *string           `json:"inputBase64"`
-	ArrivalMillis int64             `json:"arrivalMillis"`
-	Status        *string           `json:"status"`
-	Data          *string           `json:"data"`
-	DataBase64    *string           `json:"dataBase64"`
-	Error         *string           `json:"error"`
-	PartitionKeys map[string]string `json:"partitionKeys"`
-	InitError     *string           `json:"initError"`
+	Name        string            `json:"name"`
+	Config      *string           `json:"config"`
+	Input       *string           `json:"input"`
+	InputBase64 *string           `json:"input_base64"`
+	Status      *string           `json:"status"`
+	Data        *string           `json:"data"`
+	DataBase64  *string           `json:"data_base64"`
+	Error       *string           `json:"error"`
+	Keys        map[string]string `json:"keys"`
+	InitError   *string           `json:"init_error"`
 }
 
 // ReadCases parses a cases file (see FileCase for the format). It reports
@@ -126,18 +125,17 @@ func parseCase(b []byte, n int) (FileCase, error) {
 	if c.Name == "" {
 		c.Name = fmt.Sprintf("line %d", n)
 	}
-	if len(l.Config) > 0 && !bytes.Equal(l.Config, []byte("null")) {
-		c.HasConfig = true
-		c.Config = bytes.Clone(l.Config)
+	if l.Config != nil {
+		c.HasConfig, c.Config = true, []byte(*l.Config)
 	}
 	if l.InitError != nil {
 		switch {
 		case *l.InitError == "":
-			return c, errors.New("initError is empty")
+			return c, errors.New("init_error is empty")
 		case !c.HasConfig:
-			return c, errors.New("initError needs a config")
-		case l.Input != nil || l.InputBase64 != nil || l.Status != nil || l.Data != nil || l.DataBase64 != nil || l.Error != nil || l.PartitionKeys != nil:
-			return c, errors.New("initError excludes input and expected results")
+			return c, errors.New("init_error needs a config")
+		case l.Input != nil || l.InputBase64 != nil || l.Status != nil || l.Data != nil || l.DataBase64 != nil || l.Error != nil || l.Keys != nil:
+			return c, errors.New("init_error excludes input and expected results")
 		}
 		c.InitError = *l.InitError
 		return c, nil
@@ -147,9 +145,9 @@ func parseCase(b []byte, n int) (FileCase, error) {
 		return c, err
 	}
 	if data == nil {
-		return c, errors.New("input or inputBase64 is required")
+		return c, errors.New("input or input_base64 is required")
 	}
-	c.Record = wasmrt.Record{Data: data, ArrivalMillis: l.ArrivalMillis}
+	c.Record = wasmrt.Record{Data: data}
 	if l.Status == nil {
 		return c, errors.New("status is required")
 	}
@@ -160,13 +158,13 @@ func parseCase(b []byte, n int) (FileCase, error) {
 	switch *l.Status {
 	case "Ok":
 		c.Result = wasmrt.Result{Status: wasmrt.StatusOk, Data: want}
-		names := make([]string, 0, len(l.PartitionKeys))
-		for k := range l.PartitionKeys {
+		names := make([]string, 0, len(l.Keys))
+		for k := range l.Keys {
 			names = append(names, k)
 		}
 		sort.Strings(names)
 		for _, k := range names {
-			c.Result.PartitionKeys = append(c.Result.PartitionKeys, wasmrt.PartitionKey{Name: k, Value: l.PartitionKeys[k]})
+			c.Result.PartitionKeys = append(c.Result.PartitionKeys, wasmrt.PartitionKey{Name: k, Value: l.Keys[k]})
 		}
 	case "Dropped":
 		c.Result = wasmrt.Result{Status: wasmrt.StatusDropped}
@@ -181,8 +179,8 @@ func parseCase(b []byte, n int) (FileCase, error) {
 	switch {
 	case want != nil && c.Result.Status != wasmrt.StatusOk:
 		return c, errors.New("data is for Ok results only")
-	case l.PartitionKeys != nil && c.Result.Status != wasmrt.StatusOk:
-		return c, errors.New("partitionKeys is for Ok results only")
+	case l.Keys != nil && c.Result.Status != wasmrt.StatusOk:
+		return c, errors.New("keys is for Ok results only")
 	case l.Error != nil && c.Result.Status != wasmrt.StatusProcessingFailed:
 		return c, errors.New("error is for ProcessingFailed results only")
 	}
@@ -194,13 +192,13 @@ func parseCase(b []byte, n int) (FileCase, error) {
 func oneOf(name string, text, b64 *string) ([]byte, error) {
 	switch {
 	case text != nil && b64 != nil:
-		return nil, fmt.Errorf("give %s or %sBase64, not both", name, name)
+		return nil, fmt.Errorf("give %s or %s_base64, not both", name, name)
 	case text != nil:
 		return []byte(*text), nil
 	case b64 != nil:
 		b, err := base64.StdEncoding.DecodeString(*b64)
 		if err != nil {
-			return nil, fmt.Errorf("%sBase64: %w", name, err)
+			return nil, fmt.Errorf("%s_base64: %w", name, err)
 		}
 		if b == nil {
 			b = []byte{}

@@ -17,32 +17,37 @@ func TestReadCases(t *testing.T) {
 		exp    []transformtest.FileCase
 		expErr string
 	}{
-		{"ok with keys and default name", `{"input":"a","status":"Ok","data":"A","partitionKeys":{"z":"1","b":"2"}}`, []transformtest.FileCase{{
+		{"ok with keys and default name", `{"input":"a","status":"Ok","data":"A","keys":{"z":"1","b":"2"}}`, []transformtest.FileCase{{
 			Line: 1, Name: "line 1", Record: wasmrt.Record{Data: []byte("a")},
 			Result: wasmrt.Result{Status: wasmrt.StatusOk, Data: []byte("A"), PartitionKeys: []wasmrt.PartitionKey{{Name: "b", Value: "2"}, {Name: "z", Value: "1"}}},
 		}}, ""},
-		{"comments, blanks, base64, config object", "# c\n\n  {\"name\":\"n\",\"config\":{\"d\":\";\"},\"inputBase64\":\"AAE=\",\"arrivalMillis\":7,\"status\":\"Dropped\"}\n", []transformtest.FileCase{{
-			Line: 3, Name: "n", Config: []byte(`{"d":";"}`), HasConfig: true, Record: wasmrt.Record{Data: []byte{0, 1}, ArrivalMillis: 7},
+		{"comments, blanks, base64, config", "# c\n\n  {\"name\":\"n\",\"config\":\"{\\\"d\\\":\\\";\\\"}\",\"input_base64\":\"AAE=\",\"status\":\"Dropped\"}\n", []transformtest.FileCase{{
+			Line: 3, Name: "n", Config: []byte(`{"d":";"}`), HasConfig: true, Record: wasmrt.Record{Data: []byte{0, 1}},
 			Result: wasmrt.Result{Status: wasmrt.StatusDropped},
 		}}, ""},
-		{"config string is its JSON text", `{"config":"pre:","input":"","status":"ProcessingFailed","error":"e"}`, []transformtest.FileCase{{
-			Line: 1, Name: "line 1", Config: []byte(`"pre:"`), HasConfig: true, Record: wasmrt.Record{Data: []byte{}},
+		{"empty config and input", `{"config":"","input":"","status":"ProcessingFailed","error":"e"}`, []transformtest.FileCase{{
+			Line: 1, Name: "line 1", Config: []byte{}, HasConfig: true, Record: wasmrt.Record{Data: []byte{}},
 			Result: wasmrt.Result{Status: wasmrt.StatusProcessingFailed, Error: "e"},
 		}}, ""},
-		{"init error", `{"name":"bad","config":[1],"initError":"no"}`, []transformtest.FileCase{{
+		{"binary expected data", `{"input":"a","status":"Ok","data_base64":"/w=="}`, []transformtest.FileCase{{
+			Line: 1, Name: "line 1", Record: wasmrt.Record{Data: []byte("a")}, Result: wasmrt.Result{Status: wasmrt.StatusOk, Data: []byte{0xff}},
+		}}, ""},
+		{"init error", `{"name":"bad","config":"[1]","init_error":"no"}`, []transformtest.FileCase{{
 			Line: 1, Name: "bad", Config: []byte("[1]"), HasConfig: true, InitError: "no",
 		}}, ""},
 		{"unknown field", `{"input":"a","status":"Ok","dat":"A"}`, nil, `line 1: not a case object: json: unknown field "dat"`},
+		{"config not a string", `{"config":{},"input":"a","status":"Ok"}`, nil, "not a case object"},
 		{"bad status", `{"input":"a","status":"ok"}`, nil, `status "ok"`},
-		{"no input", `{"status":"Ok"}`, nil, "input or inputBase64 is required"},
+		{"no input", `{"status":"Ok"}`, nil, "input or input_base64 is required"},
 		{"no status", `{"input":"a"}`, nil, "status is required"},
-		{"both inputs", `{"input":"a","inputBase64":"YQ==","status":"Ok"}`, nil, "not both"},
-		{"bad base64", `{"inputBase64":"!","status":"Ok"}`, nil, "inputBase64"},
+		{"both inputs", `{"input":"a","input_base64":"YQ==","status":"Ok"}`, nil, "not both"},
+		{"bad base64", `{"input_base64":"!","status":"Ok"}`, nil, "input_base64"},
 		{"data on dropped", `{"input":"a","status":"Dropped","data":"x"}`, nil, "data is for Ok"},
-		{"keys on failed", `{"input":"a","status":"ProcessingFailed","partitionKeys":{}}`, nil, "partitionKeys is for Ok"},
+		{"keys on failed", `{"input":"a","status":"ProcessingFailed","keys":{}}`, nil, "keys is for Ok"},
 		{"error on ok", `{"input":"a","status":"Ok","error":"x"}`, nil, "error is for ProcessingFailed"},
-		{"init error without config", `{"initError":"x"}`, nil, "needs a config"},
-		{"init error with input", `{"config":{},"initError":"x","input":"a"}`, nil, "excludes input"},
+		{"init error without config", `{"init_error":"x"}`, nil, "needs a config"},
+		{"empty init error", `{"config":"","init_error":""}`, nil, "init_error is empty"},
+		{"init error with input", `{"config":"{}","init_error":"x","input":"a"}`, nil, "excludes input"},
 		{"two values", `{"input":"a","status":"Ok"} {}`, nil, "more than one JSON value"},
 		{"second line bad", "{\"input\":\"a\",\"status\":\"Ok\"}\n[", nil, "cases line 2"},
 	}
@@ -88,10 +93,10 @@ func TestReadCasesLineLimit(t *testing.T) {
 
 func FuzzReadCases(f *testing.F) {
 	for _, s := range []string{
-		`{"input":"a","status":"Ok","data":"A","partitionKeys":{"k":"v"}}`,
-		"# comment\n{\"config\":{\"delimiter\":\"ab\"},\"initError\":\"x\"}\n",
-		`{"inputBase64":"AAE=","status":"ProcessingFailed","error":"e","config":"s"}`,
-		`{"input":"a","status":"Dropped","arrivalMillis":-1}`,
+		`{"input":"a","status":"Ok","data":"A","keys":{"k":"v"}}`,
+		"# comment\n{\"config\":\"{\\\"delimiter\\\":\\\"ab\\\"}\",\"init_error\":\"x\"}\n",
+		`{"input_base64":"AAE=","status":"ProcessingFailed","error":"e","config":"s"}`,
+		`{"name":"d","input":"a","status":"Dropped"}`,
 	} {
 		f.Add([]byte(s))
 	}
