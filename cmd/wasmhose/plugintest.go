@@ -47,16 +47,16 @@ func runPluginTest(args []string, stdout, stderr io.Writer) int {
 	const prog = "wasmhose plugin test"
 	fs := flag.NewFlagSet("plugin test", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	about := "Runs the conformance kit (runtime/transformtest) against a plugin module: golden and\n"+
-			"generated batches, size limits and hostile inputs, with the configuration --config;\n"+
-			"then the cases of --cases: JSON lines of an input record and its expected result, or\n"+
-			"of a configuration init must refuse, e.g.\n\n"+
-			"  {\"name\":\"upper\",\"input\":\"a\",\"status\":\"Ok\",\"data\":\"A\",\"keys\":{\"k\":\"v\"}}\n"+
-			"  {\"config\":\"{\\\"delimiter\\\":\\\"ab\\\"}\",\"init_error\":\"delimiter must be one character\"}\n\n"+
-			"Fields: name, config (the configuration's bytes; absent: --config), input or\n"+
-			"input_base64, status (Ok, Dropped, ProcessingFailed), data or data_base64, error,\n"+
-			"keys, init_error. Prints one line per check, PASS or FAIL with what failed, then a\n"+
-			"summary. Exit status: 0 when every check passes, 1 when one fails, 2 on a usage error.\n"
+	about := "Runs the conformance kit (runtime/transformtest) against a plugin module: golden and\n" +
+		"generated batches, size limits and hostile inputs, with the configuration --config;\n" +
+		"then the cases of --cases: JSON lines of an input record and its expected result, or\n" +
+		"of a configuration init must refuse, e.g.\n\n" +
+		"  {\"name\":\"upper\",\"input\":\"a\",\"status\":\"Ok\",\"data\":\"A\",\"keys\":{\"k\":\"v\"}}\n" +
+		"  {\"config\":\"{\\\"delimiter\\\":\\\"ab\\\"}\",\"init_error\":\"delimiter must be one character\"}\n\n" +
+		"Fields: name, config (the configuration's bytes; absent: --config), input or\n" +
+		"input_base64, status (Ok, Dropped, ProcessingFailed), data or data_base64, error,\n" +
+		"keys, init_error. Prints one line per check, PASS or FAIL with what failed, then a\n" +
+		"summary. Exit status: 0 when every check passes, 1 when one fails, 2 on a usage error.\n"
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: wasmhose plugin test [--config JSON] [--cases FILE] [flags] FILE.wasm\n\n%s\nflags:\n", about)
 		fs.PrintDefaults()
