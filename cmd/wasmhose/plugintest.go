@@ -124,8 +124,18 @@ func runPluginTest(args []string, stdout, stderr io.Writer) int {
 	rep := &testReport{w: stdout}
 	opts := transformtest.Options{Identity: *identity, Stateful: *stateful, BatchDependent: *batchDep, Seed: *seed}
 	groups := groupCases(cases, []byte(*cfg))
+	var loaded []*wasmrt.Plugin
 	for i, g := range groups {
-		testConfig(ctx, rep, rt, filepath.Base(pos[0]), wasm, g, opts, i == 0)
+		if p := testConfig(ctx, rep, rt, filepath.Base(pos[0]), wasm, g, opts, i == 0); p != nil {
+			loaded = append(loaded, p)
+		}
+	}
+	// The plugins stay open until the end: while one is, the runtime keeps
+	// the compiled module, and loading another configuration is cheap.
+	for _, p := range loaded {
+		if err := p.Close(context.WithoutCancel(ctx)); err != nil {
+			rep.Check("close", []string{err.Error()})
+		}
 	}
 	fmt.Fprintf(stdout, "%d passed, %d failed\n", rep.passed, rep.failed)
 	if rep.failed > 0 {
@@ -163,8 +173,9 @@ func groupCases(cases []transformtest.FileCase, def []byte) []caseGroup {
 
 // testConfig loads the plugin with one configuration and runs the checks of
 // its group: the init refusals it expects, or else the load, the whole
-// suite (first group only) and the group's cases.
-func testConfig(ctx context.Context, rep *testReport, rt *wasmrt.Runtime, name string, wasm []byte, g caseGroup, opts transformtest.Options, first bool) {
+// suite (first group only) and the group's cases. It returns the loaded
+// plugin, for the caller to close, or nil.
+func testConfig(ctx context.Context, rep *testReport, rt *wasmrt.Runtime, name string, wasm []byte, g caseGroup, opts transformtest.Options, first bool) *wasmrt.Plugin {
 	start := time.Now()
 	p, err := rt.Load(ctx, name, wasm, g.config)
 	loadTime := time.Since(start)
@@ -187,10 +198,7 @@ func testConfig(ctx context.Context, rep *testReport, rt *wasmrt.Runtime, name s
 		rep.Check("case/"+c.Name, v)
 	}
 	if len(refusals) > 0 && len(records) == 0 {
-		if p != nil {
-			_ = p.Close(ctx)
-		}
-		return
+		return p
 	}
 	loadName := "load"
 	if !first {
@@ -201,21 +209,16 @@ func testConfig(ctx context.Context, rep *testReport, rt *wasmrt.Runtime, name s
 		for _, c := range records {
 			rep.Check("case/"+c.Name, []string{"not run: the plugin did not load"})
 		}
-		return
+		return nil
 	}
-	defer func() {
-		if err := p.Close(context.WithoutCancel(ctx)); err != nil {
-			rep.Check("close", []string{err.Error()})
-		}
-	}()
 	fmt.Fprintf(rep.w, "PASS %s: %d bytes, loaded in %s\n", loadName, len(wasm), loadTime.Round(time.Millisecond))
 	rep.passed++
 	opts.Cases = transformtest.AsCases(records)
 	opts.OnlyCases = !first
-	if opts.OnlyCases && len(opts.Cases) == 0 {
-		return
+	if !opts.OnlyCases || len(opts.Cases) > 0 {
+		transformtest.Report(rep, p, opts)
 	}
-	transformtest.Report(rep, p, opts)
+	return p
 }
 
 // trunc shortens a configuration for a check's name or message.

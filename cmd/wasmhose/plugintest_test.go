@@ -117,3 +117,30 @@ func TestPluginTest(t *testing.T) {
 		})
 	}
 }
+
+// TestReferencePlugins runs `wasmhose plugin test --cases` with the shared
+// cases on the committed reference plugins this repository builds from Go
+// and AssemblyScript: every check, every case and every init refusal passes.
+func TestReferencePlugins(t *testing.T) {
+	cases := filepath.Join("..", "..", "examples", "plugins", "testdata", "cases.jsonl")
+	for _, lang := range []string{"go", "assemblyscript"} {
+		t.Run(lang, func(t *testing.T) {
+			code, out, errOut := runCLI("plugin", "test", "--cases", cases, filepath.Join("..", "..", "examples", "plugins", lang, "json-to-csv.wasm"))
+			if code != 0 {
+				var fails []string
+				for _, l := range strings.Split(out, "\n") {
+					if strings.HasPrefix(l, "FAIL ") {
+						fails = append(fails, l)
+					}
+				}
+				t.Fatalf("exit %d:\n%s\n%s\nstderr:\n%s", code, strings.Join(fails, "\n"), out[strings.LastIndex(out[:len(out)-1], "\n")+1:], errOut)
+			}
+			// Every init refusal and every record case of the file ran.
+			for _, want := range []string{"PASS case/line 1\n", "PASS case/line 116\n", "PASS case/all-in-one-batch\n", "PASS hostile/json-edge-cases\n"} {
+				if !strings.Contains(out, want) {
+					t.Errorf("stdout lacks %q", want)
+				}
+			}
+		})
+	}
+}
