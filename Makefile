@@ -44,7 +44,7 @@ soak:
 crash:
 	WASMHOSE_CRASH_ROUNDS=50 $(GO) test -count=1 -run '^TestCrashLosesNothingAcknowledged$$' -timeout 30m -v ./cmd/wasmhose
 
-check: fmt vet tidy sdk-go-check plugins-check
+check: fmt vet tidy sdk-go-check plugins-check examples-go-check
 	$(GO) build ./...
 	GOOS=darwin $(GO) build ./...
 	GOOS=windows $(GO) build ./...
@@ -106,3 +106,25 @@ plugins-check:
 	tmp=$$(mktemp) && (cd plugins/guest && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $$tmp .) && \
 		cmp -s $$tmp plugins/blueprints.wasm; st=$$?; rm -f $$tmp; \
 		test $$st -eq 0 || (echo 'plugins-check: plugins/blueprints.wasm is stale: run make plugins-wasm'; exit 1)
+
+# --- reference plugins ---
+# json-to-csv in each language (examples/plugins/<lang>/), the .wasm committed
+# next to its sources; testdata/cases.jsonl is what every version must answer
+# (cmd/wasmhose TestReferencePlugins runs `wasmhose plugin test` with it).
+.PHONY: examples-go examples-go-check sdk-as-check
+
+## examples-go: rebuild examples/plugins/go/json-to-csv.wasm (commit the result)
+examples-go:
+	$(MAKE) -C examples/plugins/go GO=$(GO)
+
+## examples-go-check: vet the Go reference plugin and fail if its committed module is not what the sources build
+examples-go-check:
+	$(MAKE) -C examples/plugins/go GO=$(GO) check
+
+## sdk-as-check: npm ci (assemblyscript pinned by package-lock.json), build the AssemblyScript
+## reference plugin with sdk/assemblyscript and fail if the committed module differs
+sdk-as-check:
+	cd examples/plugins/assemblyscript && npm ci --no-audit --no-fund --loglevel=error
+	tmp=$$(mktemp -d) && (cd examples/plugins/assemblyscript && npx --no-install asc assembly/index.ts --target release --outFile $$tmp/json-to-csv.wasm) && \
+		cmp -s $$tmp/json-to-csv.wasm examples/plugins/assemblyscript/json-to-csv.wasm; st=$$?; rm -rf $$tmp; \
+		test $$st -eq 0 || (echo 'sdk-as-check: examples/plugins/assemblyscript/json-to-csv.wasm is stale: run npm run build there'; exit 1)
