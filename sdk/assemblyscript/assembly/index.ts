@@ -80,8 +80,10 @@ export class Result {
   data: Uint8Array | null = null;
   /** ProcessingFailed: the error text (errorMessage in the error output). */
   error: string = "";
-  /** Partition key names and values, UTF-8, in pairs. */
-  keys: Array<ArrayBuffer> = [];
+  /** Partition key names, parallel to keyValues; null for none. */
+  keyNames: Array<string> | null = null;
+  /** Partition key values, UTF-8; null for none. */
+  keyValues: Array<Uint8Array> | null = null;
 
   /** A successful result carrying data. */
   static ok(data: Uint8Array): Result {
@@ -110,25 +112,30 @@ export class Result {
     return this.withPartitionKeyBytes(name, Uint8Array.wrap(String.UTF8.encode(value)));
   }
 
-  /** Sets the partition key name to value, given as UTF-8 bytes (copied). */
+  /**
+   * Sets the partition key name to value, given as UTF-8 bytes. Like data,
+   * value may be a view of a buffer the plugin reuses: it is copied when the
+   * handler returns.
+   */
   withPartitionKeyBytes(name: string, value: Uint8Array): Result {
-    const n = String.UTF8.encode(name);
-    const v = value.slice().buffer;
-    for (let i = 0; i < this.keys.length; i += 2) {
-      if (bytesEqual(this.keys[i], n)) {
-        this.keys[i + 1] = v;
+    let names = this.keyNames;
+    let values = this.keyValues;
+    if (names === null || values === null) {
+      names = new Array<string>(0);
+      values = new Array<Uint8Array>(0);
+      this.keyNames = names;
+      this.keyValues = values;
+    }
+    for (let i = 0; i < names.length; i++) {
+      if (names[i] == name) {
+        values[i] = value;
         return this;
       }
     }
-    this.keys.push(n);
-    this.keys.push(v);
+    names.push(name);
+    values.push(value);
     return this;
   }
-}
-
-function bytesEqual(a: ArrayBuffer, b: ArrayBuffer): bool {
-  if (a.byteLength != b.byteLength) return false;
-  return memory.compare(changetype<usize>(a), changetype<usize>(b), a.byteLength) == 0;
 }
 
 /** Transforms one record. */
@@ -192,6 +199,18 @@ class Writer {
   lp(ptr: usize, n: i32): void {
     this.u32(n);
     this.bytes(ptr, n);
+  }
+
+  // The last key name written and its UTF-8: plugins use few names.
+  lastName: string = "";
+  lastNameUTF8: ArrayBuffer = new ArrayBuffer(0);
+
+  name(s: string): void {
+    if (s != this.lastName) {
+      this.lastName = s;
+      this.lastNameUTF8 = String.UTF8.encode(s);
+    }
+    this.lp(changetype<usize>(this.lastNameUTF8), this.lastNameUTF8.byteLength);
   }
 
   lpString(s: string): void {
@@ -275,11 +294,17 @@ export function transform(ptr: usize, n: u32): u64 {
       const d = r.data;
       if (d !== null) out.lp(d.dataStart, d.byteLength);
       else out.u32(0);
-      const nk = r.keys.length >> 1;
-      out.u32(nk);
-      for (let k = 0; k < r.keys.length; k++) {
-        const b = r.keys[k];
-        out.lp(changetype<usize>(b), b.byteLength);
+      const names = r.keyNames;
+      const values = r.keyValues;
+      if (names === null || values === null) {
+        out.u32(0);
+      } else {
+        out.u32(names.length);
+        for (let k = 0; k < names.length; k++) {
+          out.name(names[k]);
+          const v = values[k];
+          out.lp(v.dataStart, v.byteLength);
+        }
       }
     } else {
       if (r.status == Status.ProcessingFailed) out.lpString(r.error);

@@ -39,19 +39,44 @@ function hexVal(c: i32): i32 {
 
 // A growing byte buffer.
 class Bytes {
-  buf: Uint8Array = new Uint8Array(64);
+  buf: ArrayBuffer;
+  ptr: usize;
+  cap: i32;
   len: i32 = 0;
 
-  push(c: i32): void {
-    if (this.len == this.buf.length) {
-      const nb = new Uint8Array(this.buf.length << 1);
-      memory.copy(nb.dataStart, this.buf.dataStart, this.len);
-      this.buf = nb;
-    }
-    unchecked((this.buf[this.len++] = <u8>c));
+  constructor() {
+    this.buf = new ArrayBuffer(64);
+    this.ptr = changetype<usize>(this.buf);
+    this.cap = 64;
   }
 
-  // appendRune appends r as UTF-8.
+  grow(n: i32): void {
+    let c = this.cap << 1;
+    while (c < this.len + n) c <<= 1;
+    const nb = new ArrayBuffer(c);
+    memory.copy(changetype<usize>(nb), this.ptr, this.len);
+    this.buf = nb;
+    this.ptr = changetype<usize>(nb);
+    this.cap = c;
+  }
+
+  @inline push(c: i32): void {
+    if (this.len == this.cap) this.grow(1);
+    store<u8>(this.ptr + <usize>this.len, c);
+    this.len++;
+  }
+
+  append(src: usize, n: i32): void {
+    if (this.len + n > this.cap) this.grow(n);
+    memory.copy(this.ptr + <usize>this.len, src, n);
+    this.len += n;
+  }
+
+  @inline at(i: i32): i32 {
+    return <i32>load<u8>(this.ptr + <usize>i);
+  }
+
+  // pushRune appends r as UTF-8.
   pushRune(r: i32): void {
     if (r < 0x80) {
       this.push(r);
@@ -71,11 +96,77 @@ class Bytes {
   }
 
   view(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    return Uint8Array.wrap(this.buf, 0, this.len);
+  }
+}
+
+// eqASCII says whether b holds exactly the ASCII string s.
+function eqASCII(b: Bytes, s: string): bool {
+  if (b.len != s.length) return false;
+  for (let i = 0; i < b.len; i++) {
+    if (b.at(i) != s.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+// A set of byte strings (an object's decoded keys), reused from record to
+// record: open addressing over FNV-1a hashes, the keys in one arena and
+// their (offset, length, hash) entries in another, so that adding a key
+// allocates nothing once the buffers have grown.
+class KeySet {
+  arena: Bytes = new Bytes();
+  ents: Bytes = new Bytes(); // 12 bytes per key: offset, length, hash
+  n: i32 = 0;
+  slots: StaticArray<i32> = new StaticArray<i32>(16); // key index + 1; 0: empty
+
+  reset(): void {
+    if (this.slots.length > 64) this.slots = new StaticArray<i32>(16);
+    else memory.fill(changetype<usize>(this.slots), 0, <usize>this.slots.length << 2);
+    this.arena.len = 0;
+    this.ents.len = 0;
+    this.n = 0;
   }
 
-  key(): string {
-    return String.UTF8.decodeUnsafe(this.buf.dataStart, this.len);
+  @inline ent(k: i32): usize {
+    return this.ents.ptr + <usize>(k * 12);
+  }
+
+  // add adds the len bytes at ptr; false if they are already in the set.
+  add(ptr: usize, len: i32): bool {
+    if ((this.n + 1) * 2 > this.slots.length) this.grow();
+    let h: u32 = 2166136261;
+    for (let k = 0; k < len; k++) h = (h ^ <u32>load<u8>(ptr + k)) * 16777619;
+    const mask = this.slots.length - 1;
+    let i = <i32>(h & <u32>mask);
+    while (true) {
+      const s = unchecked(this.slots[i]);
+      if (s == 0) break;
+      const e = this.ent(s - 1);
+      if (load<u32>(e, 8) == h && load<i32>(e, 4) == len &&
+          memory.compare(this.arena.ptr + <usize>load<i32>(e), ptr, len) == 0) return false;
+      i = (i + 1) & mask;
+    }
+    if (this.ents.len + 12 > this.ents.cap) this.ents.grow(12);
+    const e = this.ent(this.n);
+    store<i32>(e, this.arena.len);
+    store<i32>(e, len, 4);
+    store<u32>(e, h, 8);
+    this.ents.len += 12;
+    this.arena.append(ptr, len);
+    this.n++;
+    unchecked((this.slots[i] = this.n));
+    return true;
+  }
+
+  grow(): void {
+    const slots = new StaticArray<i32>(this.slots.length << 1);
+    const mask = slots.length - 1;
+    for (let k = 0; k < this.n; k++) {
+      let i = <i32>(load<u32>(this.ent(k), 8) & <u32>mask);
+      while (unchecked(slots[i]) != 0) i = (i + 1) & mask;
+      unchecked((slots[i] = k + 1));
+    }
+    this.slots = slots;
   }
 }
 
@@ -175,12 +266,19 @@ class Parser {
           s.pushRune(r);
         } else return false;
       } else if (c < 0x80) {
-        s.push(c);
-        this.i++;
+        // A run of plain ASCII: copy it at once.
+        let j = this.i + 1;
+        while (j < this.end) {
+          const d = <i32>load<u8>(j);
+          if (d < 0x20 || d >= 0x80 || d == 34 || d == 92) break;
+          j++;
+        }
+        s.append(this.i, <i32>(j - this.i));
+        this.i = j;
       } else {
         const n = this.utf8();
         if (n == 0) return false;
-        for (let k = 0; k < n; k++) s.push(load<u8>(this.i + k));
+        s.append(this.i, n);
         this.i += n;
       }
     }
@@ -272,22 +370,30 @@ class Parser {
   }
 }
 
-// trimmed returns the parser over data without surrounding ASCII whitespace.
+// The parser, reused from record to record.
+const parser = new Parser(0, 0);
+
+// trimmed returns the parser set on data without surrounding ASCII
+// whitespace.
 function trimmed(data: Uint8Array): Parser {
   let s = data.dataStart;
   let e = s + <usize>data.byteLength;
   while (s < e && isSpace(load<u8>(s))) s++;
   while (e > s && isSpace(load<u8>(e - 1))) e--;
-  return new Parser(s, e);
+  parser.i = s;
+  parser.end = e;
+  return parser;
 }
 
 const user = new Bytes();
+const seen = new KeySet();
+const line = new Bytes(); // the CSV line: the SDK copies it when convert returns
 
 function convert(r: Record): Result {
   const p = trimmed(r.data);
   if (p.peek() != 123) return Result.failed(ERR_NOT_OBJECT);
   p.i++;
-  const seen = new Set<string>();
+  seen.reset();
   let userOK = false;
   let amountOK = false;
   let amountStart: usize = 0;
@@ -299,9 +405,9 @@ function convert(r: Record): Result {
     while (true) {
       p.skipSpace();
       if (p.peek() != 34 || !p.string()) return Result.failed(ERR_NOT_OBJECT);
-      const key = p.str.key();
-      if (seen.has(key)) return Result.failed(ERR_DUPLICATE);
-      seen.add(key);
+      if (!seen.add(p.str.ptr, p.str.len)) return Result.failed(ERR_DUPLICATE);
+      const isUser = eqASCII(p.str, "user");
+      const isAmount = !isUser && eqASCII(p.str, "amount");
       p.skipSpace();
       if (p.peek() != 58) return Result.failed(ERR_NOT_OBJECT);
       p.i++;
@@ -311,13 +417,13 @@ function convert(r: Record): Result {
       const start = p.i;
       const k = p.scalar();
       if (k == KIND_BAD) return Result.failed(ERR_NOT_OBJECT);
-      if (key == "user") {
+      if (isUser) {
         userOK = k == KIND_STRING;
         if (userOK) {
           user.len = 0;
-          for (let j = 0; j < p.str.len; j++) user.push(unchecked(p.str.buf[j]));
+          user.append(p.str.ptr, p.str.len);
         }
-      } else if (key == "amount") {
+      } else if (isAmount) {
         amountOK = k == KIND_NUMBER;
         amountStart = start;
         amountEnd = p.i;
@@ -338,24 +444,29 @@ function convert(r: Record): Result {
   if (!amountOK) return Result.failed(ERR_AMOUNT);
   if (load<u8>(amountStart) == 45) return Result.dropped();
 
-  const out = new Bytes();
+  const out = line;
+  out.len = 0;
   let quote = false;
   for (let j = 0; j < user.len; j++) {
-    const c = unchecked(user.buf[j]);
+    const c = user.at(j);
     if (c == delimiter || c == 34 || c == 10 || c == 13) {
       quote = true;
       break;
     }
   }
-  if (quote) out.push(34);
-  for (let j = 0; j < user.len; j++) {
-    const c = unchecked(user.buf[j]);
-    if (quote && c == 34) out.push(34);
-    out.push(c);
+  if (quote) {
+    out.push(34);
+    for (let j = 0; j < user.len; j++) {
+      const c = user.at(j);
+      if (c == 34) out.push(34);
+      out.push(c);
+    }
+    out.push(34);
+  } else {
+    out.append(user.ptr, user.len);
   }
-  if (quote) out.push(34);
   out.push(delimiter);
-  for (let q = amountStart; q < amountEnd; q++) out.push(load<u8>(q));
+  out.append(amountStart, <i32>(amountEnd - amountStart));
   out.push(10);
   return Result.ok(out.view()).withPartitionKeyBytes("user", user.view());
 }
@@ -372,7 +483,7 @@ function configure(cfg: Uint8Array): string | null {
     p.skipSpace();
     if (p.peek() == 125) break;
     p.string();
-    const isDelim = p.str.key() == "delimiter";
+    const isDelim = eqASCII(p.str, "delimiter");
     p.skipSpace();
     p.i++; // ':'
     p.skipSpace();
@@ -381,9 +492,9 @@ function configure(cfg: Uint8Array): string | null {
     if (isDelim) {
       const s = p.str;
       if (!isString || s.len != 1) return ERR_DELIMITER;
-      const c = unchecked(s.buf[0]);
+      const c = s.at(0);
       if (c >= 0x80 || c == 34 || c == 10 || c == 13) return ERR_DELIMITER;
-      d = c;
+      d = <u8>c;
     }
     p.skipSpace();
     if (p.peek() == 44) p.i++;
