@@ -122,9 +122,14 @@ examples-go-check:
 	$(MAKE) -C examples/plugins/go GO=$(GO) check
 
 ## sdk-as-check: npm ci (assemblyscript pinned by package-lock.json), build the AssemblyScript
-## reference plugin with sdk/assemblyscript and fail if the committed module differs
+## reference plugin and the runtime's AssemblyScript fixture with sdk/assemblyscript, and fail if
+## a committed module differs
+AS_MODULES := examples/plugins/assemblyscript/json-to-csv.wasm runtime/testdata/assemblyscript/kitchen.wasm
+
 sdk-as-check:
-	cd examples/plugins/assemblyscript && npm ci --no-audit --no-fund --loglevel=error
-	tmp=$$(mktemp -d) && (cd examples/plugins/assemblyscript && npx --no-install asc assembly/index.ts --target release --outFile $$tmp/json-to-csv.wasm) && \
-		cmp -s $$tmp/json-to-csv.wasm examples/plugins/assemblyscript/json-to-csv.wasm; st=$$?; rm -rf $$tmp; \
-		test $$st -eq 0 || (echo 'sdk-as-check: examples/plugins/assemblyscript/json-to-csv.wasm is stale: run npm run build there'; exit 1)
+	for m in $(AS_MODULES); do \
+		d=$$(dirname $$m); tmp=$$(mktemp -d); \
+		(cd $$d && npm ci --no-audit --no-fund --loglevel=error && npx --no-install asc assembly/index.ts --target release --outFile $$tmp/out.wasm) && \
+		cmp -s $$tmp/out.wasm $$m; st=$$?; rm -rf $$tmp; \
+		test $$st -eq 0 || { echo "sdk-as-check: $$m is stale: run npm ci && npm run build in $$d"; exit 1; }; \
+	done
