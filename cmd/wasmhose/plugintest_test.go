@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	wasmrt "github.com/wasmhose/wasmhose/runtime"
+	"github.com/wasmhose/wasmhose/runtime/transformtest"
 )
 
 // writeCases writes a cases file and returns its path.
@@ -216,4 +217,61 @@ func BenchmarkReferencePlugins(b *testing.B) {
 			}
 		})
 	}
+}
+
+// FuzzReferencePluginsAgree feeds the same record to every committed
+// reference plugin (examples/plugins/*/json-to-csv.wasm) and requires
+// byte-identical results: status, data, error text and partition keys.
+// The seeds are the inputs of the shared cases.
+func FuzzReferencePluginsAgree(f *testing.F) {
+	root := filepath.Join("..", "..", "examples", "plugins")
+	cf, err := os.Open(filepath.Join(root, "testdata", "cases.jsonl"))
+	if err != nil {
+		f.Fatal(err)
+	}
+	cases, err := transformtest.ReadCases(cf)
+	cf.Close()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, c := range cases {
+		if c.InitError == "" {
+			f.Add(c.Record.Data)
+		}
+	}
+	paths, err := filepath.Glob(filepath.Join(root, "*", "json-to-csv.wasm"))
+	if err != nil || len(paths) < 2 {
+		f.Fatalf("want at least two reference plugins, got %v (%v)", paths, err)
+	}
+	ctx := context.Background()
+	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(1))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Cleanup(func() { rt.Close(ctx) })
+	plugins := make([]*wasmrt.Plugin, len(paths))
+	for i, p := range paths {
+		wasm, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		if plugins[i], err = rt.Load(ctx, p, wasm, nil); err != nil {
+			f.Fatal(err)
+		}
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var first string
+		for i, p := range plugins {
+			res, err := p.Transform(ctx, []wasmrt.Record{{Data: data}})
+			if err != nil {
+				t.Fatalf("%s: %v", paths[i], err)
+			}
+			got := fmt.Sprintf("%v %q %q %q", res[0].Status, res[0].Data, res[0].Error, res[0].PartitionKeys)
+			if i == 0 {
+				first = got
+			} else if got != first {
+				t.Fatalf("record %q:\n%s: %s\n%s: %s", data, paths[0], first, paths[i], got)
+			}
+		}
+	})
 }
