@@ -44,7 +44,7 @@ soak:
 crash:
 	WASMHOSE_CRASH_ROUNDS=50 $(GO) test -count=1 -run '^TestCrashLosesNothingAcknowledged$$' -timeout 30m -v ./cmd/wasmhose
 
-check: fmt vet tidy sdk-go-check plugins-check
+check: fmt vet tidy sdk-go-check plugins-check examples-go-check
 	$(GO) build ./...
 	GOOS=darwin $(GO) build ./...
 	GOOS=windows $(GO) build ./...
@@ -144,3 +144,30 @@ plugins-check:
 	tmp=$$(mktemp) && (cd plugins/guest && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $$tmp .) && \
 		cmp -s $$tmp plugins/blueprints.wasm; st=$$?; rm -f $$tmp; \
 		test $$st -eq 0 || (echo 'plugins-check: plugins/blueprints.wasm is stale: run make plugins-wasm'; exit 1)
+
+# --- reference plugins ---
+# json-to-csv in each language (examples/plugins/<lang>/), the .wasm committed
+# next to its sources; testdata/cases.jsonl is what every version must answer
+# (cmd/wasmhose TestReferencePlugins runs `wasmhose plugin test` with it).
+.PHONY: examples-go examples-go-check sdk-as-check
+
+## examples-go: rebuild examples/plugins/go/json-to-csv.wasm (commit the result)
+examples-go:
+	$(MAKE) -C examples/plugins/go GO=$(GO)
+
+## examples-go-check: vet the Go reference plugin and fail if its committed module is not what the sources build
+examples-go-check:
+	$(MAKE) -C examples/plugins/go GO=$(GO) check
+
+## sdk-as-check: npm ci (assemblyscript pinned by package-lock.json), build the AssemblyScript
+## reference plugin and the runtime's AssemblyScript fixture with sdk/assemblyscript, and fail if
+## a committed module differs
+AS_MODULES := examples/plugins/assemblyscript/json-to-csv.wasm runtime/testdata/assemblyscript/kitchen.wasm
+
+sdk-as-check:
+	for m in $(AS_MODULES); do \
+		d=$$(dirname $$m); tmp=$$(mktemp -d); \
+		(cd $$d && npm ci --no-audit --no-fund --loglevel=error && npx --no-install asc assembly/index.ts --target release --outFile $$tmp/out.wasm) && \
+		cmp -s $$tmp/out.wasm $$m; st=$$?; rm -rf $$tmp; \
+		test $$st -eq 0 || { echo "sdk-as-check: $$m is stale: run npm ci && npm run build in $$d"; exit 1; }; \
+	done

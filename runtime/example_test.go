@@ -40,8 +40,8 @@ func Example() {
 	// Ok world
 }
 
-// Load refuses a module importing a function outside the allow-list, and
-// names the import.
+// Load refuses a module importing a function outside the allow-list, names
+// the import and says how to do without it.
 func ExampleRuntime_Load_forbiddenImport() {
 	ctx := context.Background()
 	r, err := wasmrt.New(ctx, wasmrt.NewConfig())
@@ -55,5 +55,5 @@ func ExampleRuntime_Load_forbiddenImport() {
 	}
 	_, err = r.Load(ctx, "sock", wasm, nil)
 	fmt.Println(err)
-	// Output: load plugin sock: forbidden import wasi_snapshot_preview1.sock_accept (func)
+	// Output: load plugin sock: forbidden import wasi_snapshot_preview1.sock_accept (func); WASI sock_accept is not available to plugins (no sockets, no signals): remove the code that calls it
 }

@@ -401,7 +401,7 @@ func importAllowed(im modinfo.Import) bool {
 // check applies Load's rules to a module's imports and exports.
 func (info Info) check() error {
 	if len(info.ABIVersions) == 0 {
-		return fmt.Errorf("%w: no %s<N> export", ErrNotPlugin, abi.MarkerPrefix)
+		return fmt.Errorf("%w: no %s<N> export; an SDK exports the marker and the ABI functions: %s", ErrNotPlugin, abi.MarkerPrefix, fixExports)
 	}
 	v1 := false
 	for _, v := range info.ABIVersions {
@@ -411,22 +411,56 @@ func (info Info) check() error {
 		return fmt.Errorf("%w: the module implements version %d, this runtime version %d", ErrUnsupportedABI, info.ABIVersions[0], abi.Version)
 	}
 	if info.command {
-		return fmt.Errorf("%w: the module is a WASI command (exports _start); build a reactor (Go: -buildmode=c-shared)", ErrNotPlugin)
+		return fmt.Errorf("%w: the module is a WASI command (exports _start); build a reactor: %s", ErrNotPlugin, fixCommand)
 	}
 	if len(info.Forbidden) > 0 {
-		return info.Forbidden[0]
+		return fmt.Errorf("%w; %s", info.Forbidden[0], importFix(info.Forbidden[0]))
 	}
 	for name, kind := range map[string]modinfo.Kind{
 		abi.ExportMemory: modinfo.KindMemory, abi.ExportAlloc: modinfo.KindFunc, abi.ExportTransform: modinfo.KindFunc,
 	} {
 		if k, ok := info.kinds[name]; !ok || k != kind {
-			return fmt.Errorf("%w: %s %s", ErrMissingExport, kind, name)
+			return fmt.Errorf("%w: %s %s; %s", ErrMissingExport, kind, name, fixExports)
 		}
 	}
 	if k, ok := info.kinds[abi.ExportInit]; ok && k != modinfo.KindFunc {
 		return fmt.Errorf("%w: %s is not a function", ErrMissingExport, abi.ExportInit)
 	}
 	return nil
+}
+
+// The fixes Load's refusals name, in each SDK language's terms.
+const (
+	fixCommand = "Go: go build -buildmode=c-shared; Rust: --crate-type cdylib (a lib, not a bin); " +
+		"C: clang -mexec-model=reactor; AssemblyScript: drop --exportStart"
+	fixExports = "Go: register a handler with sdk/go and build with -buildmode=c-shared; " +
+		"Rust: invoke sdk/rust's wasmhose::plugin! macro in a cdylib; " +
+		"C: compile and link sdk/c/wasmhose.c and define its wasmhose_transform; " +
+		"AssemblyScript: export * from \"wasmhose-sdk/assembly/exports\" in the entry file"
+)
+
+// importFix says how to get rid of a forbidden import.
+func importFix(ie *ImportError) string {
+	switch {
+	case ie.Module == "env" && ie.Name == "abort":
+		return "AssemblyScript's abort handler: build with --use abort=~lib/wasmhose-sdk/assembly/index/abort " +
+			"(sdk/assemblyscript's asconfig.json does it) or point --use abort= at your own function"
+	case ie.Module == "env" && ie.Name == "seed":
+		return "AssemblyScript's Math.random needs a seed: use a deterministic generator, or build with --use seed=<your function>"
+	case ie.Module == "env" && ie.Name == "trace":
+		return "AssemblyScript's trace(): use the SDK's log() instead"
+	case ie.Kind != "func":
+		return "plugins may import functions only; " +
+			"C/Rust: do not link with --import-memory or --import-table; AssemblyScript: drop --importMemory and --importTable"
+	case ie.Module == abi.WASIModule:
+		return "WASI " + ie.Name + " is not available to plugins (no sockets, no signals): remove the code that calls it"
+	case strings.HasPrefix(ie.Name, "__wbindgen") || strings.HasPrefix(ie.Module, "__wbindgen") || ie.Module == "wbg":
+		return "Rust: wasm-bindgen generates JavaScript glue imports; build without wasm-bindgen, with sdk/rust"
+	}
+	return "the allowed imports are " + abi.ImportModule + "." + abi.ImportLog + " and WASI preview 1 (sdk/ABI.md, Imports). " +
+		"An undefined function becomes an import: C: define it or drop it (link with -Wl,--no-undefined to see it at build time, " +
+		"not --allow-undefined); Rust: remove the extern \"C\" block declaring it; " +
+		"Go: remove the //go:wasmimport declaring it; AssemblyScript: remove the declare function (or @external) declaring it"
 }
 
 func checkSignatures(c wazero.CompiledModule) error {

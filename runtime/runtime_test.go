@@ -24,10 +24,16 @@ func TestLoadRefuses(t *testing.T) {
 		expErr  error
 		expText string
 	}{
-		{"socket import", "wat/sock.wasm", "", nil, "wasi_snapshot_preview1.sock_accept"},
+		{"socket import", "wat/sock.wasm", "", nil, "wasi_snapshot_preview1.sock_accept (func); WASI sock_accept is not available to plugins"},
 		{"unknown module", "wat/unknown.wasm", "", nil, "env.now"},
+		{"unknown import names the fix", "wat/unknown.wasm", "", nil, "C: define it or drop it (link with -Wl,--no-undefined"},
+		{"assemblyscript abort", "wat/asabort.wasm", "", nil, "forbidden import env.abort (func); AssemblyScript's abort handler: build with --use abort=~lib/wasmhose-sdk/assembly/index/abort"},
 		{"command", "wat/command.wasm", "", wasmrt.ErrNotPlugin, "_start"},
+		{"command names the fix", "wat/command.wasm", "", wasmrt.ErrNotPlugin,
+			"build a reactor: Go: go build -buildmode=c-shared; Rust: --crate-type cdylib (a lib, not a bin); C: clang -mexec-model=reactor; AssemblyScript: drop --exportStart"},
 		{"no marker", "wat/noabi.wasm", "", wasmrt.ErrNotPlugin, "wasmhose_abi_v"},
+		{"no marker names the fix", "wat/noabi.wasm", "", wasmrt.ErrNotPlugin, `AssemblyScript: export * from "wasmhose-sdk/assembly/exports" in the entry file`},
+		{"missing alloc names the fix", "wat/noalloc.wasm", "", wasmrt.ErrMissingExport, "func wasmhose_v1_alloc; Go: register a handler with sdk/go"},
 		{"future ABI", "wat/abiv2.wasm", "", wasmrt.ErrUnsupportedABI, "version 2"},
 		{"init error text", "wat/initfail.wasm", "", wasmrt.ErrInit, "bad config"},
 		{"go init rejects config", "kitchen/kitchen.wasm", `{"fail":true}`, wasmrt.ErrInit, "config asked init to fail"},

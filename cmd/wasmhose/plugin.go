@@ -46,6 +46,8 @@ commands:
           show a module's ABI version, imports, exports, size and SHA-256
   remove  [--data-dir DIR] NAME
           remove an installed function and all its versions
+  test    [--config JSON] [--cases FILE] FILE.wasm
+          run the conformance kit and the cases of FILE on a module; a line per check
 
 Exit status: 0 on success, 1 on failure, 2 on a usage error.
 `
@@ -57,6 +59,7 @@ func runPlugin(args []string, stdout, stderr io.Writer) int {
 		{"list", "list plugins", runPluginList},
 		{"inspect", "inspect a plugin", runPluginInspect},
 		{"remove", "remove a plugin", runPluginRemove},
+		{"test", "run the conformance kit on a plugin", runPluginTest},
 	}
 	return dispatch("plugin", pluginHelp, subs, args, stdout, stderr)
 }

@@ -2,10 +2,13 @@ package transformtest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	"strings"
 	"testing"
 
 	wasmrt "github.com/wasmhose/wasmhose/runtime"
@@ -27,6 +30,10 @@ type Options struct {
 	Seed uint64
 	// Cases are plugin-specific golden cases.
 	Cases []Case
+	// OnlyCases runs Cases alone, without the generic golden, limit,
+	// hostile and generated batches (e.g. for a second configuration of a
+	// plugin the whole suite already ran on).
+	OnlyCases bool
 }
 
 // Case is a golden case: a batch and the results it must produce.
@@ -46,6 +53,22 @@ type reporter interface {
 	Errorf(format string, args ...any)
 }
 
+// Reporter receives the outcome of each check of the suite, so that a
+// program other than go test (a CLI's "plugin test") can drive it. Report
+// calls it once per check, in order, from one goroutine.
+type Reporter interface {
+	// Check reports one check: its name (e.g. "golden/500-records",
+	// "hostile/deep-nesting", "case/negative amount") and the violations it
+	// found, none when it passed.
+	Check(name string, violations []string)
+}
+
+// ReporterFunc adapts a function to Reporter.
+type ReporterFunc func(name string, violations []string)
+
+// Check calls f(name, violations).
+func (f ReporterFunc) Check(name string, violations []string) { f(name, violations) }
+
 // Run runs the suite against p as subtests of t, reporting each violation as
 // a test error. It does not close p.
 func Run(t *testing.T, p wasmrt.Transformer, opts Options) {
@@ -55,26 +78,42 @@ func Run(t *testing.T, p wasmrt.Transformer, opts Options) {
 	})
 }
 
-// Check runs the suite against p and returns every violation, joined with
-// errors.Join, or nil. Use it outside tests (e.g. a CLI's "plugin test"). It
+// Report runs the suite against p and passes each check's outcome to r. It
 // does not close p.
+func Report(r Reporter, p wasmrt.Transformer, opts Options) {
+	newKit(p, opts).each(func(name string, f func(reporter)) {
+		var errs []error
+		f(&collector{errs: &errs})
+		var violations []string
+		for _, err := range errs {
+			violations = append(violations, err.Error())
+		}
+		r.Check(name, violations)
+	})
+}
+
+// Check runs the suite against p and returns every violation, joined with
+// errors.Join, or nil. Use it outside tests when a single error will do
+// (Report gives the outcome of each check). It does not close p.
 func Check(p wasmrt.Transformer, opts Options) error {
 	var errs []error
-	newKit(p, opts).each(func(name string, f func(reporter)) {
-		f(&collector{name: name, errs: &errs})
-	})
+	Report(ReporterFunc(func(name string, violations []string) {
+		for _, v := range violations {
+			errs = append(errs, fmt.Errorf("%s: %s", name, v))
+		}
+	}), p, opts)
 	return errors.Join(errs...)
 }
 
+// collector is a reporter that keeps the violations.
 type collector struct {
-	name string
 	errs *[]error
 }
 
 func (c *collector) Helper() {}
 
 func (c *collector) Errorf(format string, args ...any) {
-	*c.errs = append(*c.errs, fmt.Errorf("%s: %s", c.name, fmt.Sprintf(format, args...)))
+	*c.errs = append(*c.errs, fmt.Errorf(format, args...))
 }
 
 func newKit(p wasmrt.Transformer, opts Options) *kit {
@@ -89,13 +128,28 @@ func newKit(p wasmrt.Transformer, opts Options) *kit {
 
 // each calls run for every case of the suite.
 func (k *kit) each(run func(name string, f func(reporter))) {
+	if k.opts.OnlyCases {
+		k.cases(run)
+		return
+	}
 	for _, c := range k.goldenBatches() {
 		run("golden/"+c.name, func(t reporter) { k.check(t, c.recs) })
+	}
+	for _, c := range k.limitBatches() {
+		run("limits/"+c.name, func(t reporter) { k.check(t, c.recs) })
+	}
+	for _, c := range k.hostileBatches() {
+		run("hostile/"+c.name, func(t reporter) { k.check(t, c.recs) })
 	}
 	for i := range 20 {
 		recs := k.generated()
 		run(fmt.Sprintf("generated/%02d-%d-records", i, len(recs)), func(t reporter) { k.check(t, recs) })
 	}
+	k.cases(run)
+}
+
+// cases calls run for every golden case of Options.
+func (k *kit) cases(run func(name string, f func(reporter))) {
 	for _, c := range k.opts.Cases {
 		run("case/"+c.Name, func(t reporter) {
 			res := k.transform(t, c.Records)
@@ -147,6 +201,57 @@ func (k *kit) goldenBatches() []batch {
 		{"max-record-between-small", []wasmrt.Record{{Data: []byte("a")}, {Data: big}, {Data: []byte("b")}}},
 		{"apache-log-line", []wasmrt.Record{{Data: []byte(`127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326`)}}},
 		{"negative-arrival", []wasmrt.Record{{Data: []byte("x"), ArrivalMillis: -1}}},
+	}
+}
+
+// limitBatches are batches at the sizes the service sends: Firehose
+// buffers at most 3 MiB for a Lambda processor, and a batch may hold
+// thousands of small records.
+func (k *kit) limitBatches() []batch {
+	full := make([]wasmrt.Record, 3)
+	for i := range full {
+		full[i] = wasmrt.Record{Data: bytes.Repeat([]byte{'a' + byte(i)}, k.opts.MaxRecordBytes)}
+	}
+	small := make([]wasmrt.Record, 10000)
+	for i := range small {
+		small[i] = wasmrt.Record{Data: fmt.Appendf(nil, "%05d", i), ArrivalMillis: int64(i)}
+	}
+	empty := make([]wasmrt.Record, 1000)
+	for i := range empty {
+		empty[i] = wasmrt.Record{Data: []byte{}}
+	}
+	return []batch{
+		{"3-MiB-batch", full},
+		{"10000-small-records", small},
+		{"1000-empty-records", empty},
+	}
+}
+
+// hostileBatches are inputs written to break parsers: deep nesting, broken
+// UTF-8 and escapes, huge tokens, duplicate keys. Whatever a plugin makes
+// of them, it must answer each record and keep serving.
+func (k *kit) hostileBatches() []batch {
+	limit := func(b []byte) []byte { return b[:min(len(b), k.opts.MaxRecordBytes)] }
+	rec := func(ss ...string) []wasmrt.Record {
+		out := make([]wasmrt.Record, len(ss))
+		for i, s := range ss {
+			out[i] = wasmrt.Record{Data: limit([]byte(s))}
+		}
+		return out
+	}
+	long := func(prefix, unit, suffix string) string {
+		n := (k.opts.MaxRecordBytes - len(prefix) - len(suffix)) / len(unit)
+		return prefix + strings.Repeat(unit, max(n, 0)) + suffix
+	}
+	return []batch{
+		{"deep-nesting", rec(strings.Repeat("[", 100000), long("", `{"a":`, ""), long(`{"user":`, "[", ""))},
+		{"invalid-utf8", rec("\xff\xfe\xfd", "\xc3\x28", "\xed\xa0\x80", `{"user":"`+"\xff"+`","amount":1}`, "\xf4\x90\x80\x80")},
+		{"json-edge-cases", rec(`{"user":"\ud800","amount":1}`, `{"a":1,"a":2}`, `{"user":"x","amount":1e999999}`,
+			`{}`, `null`, `"\u0000"`, `{"user":"x","amount":-0}`, `{"user":"x","amount":01}`, `{"user":"x" "amount":1}`,
+			`{"user":"x","amount":1}garbage`, `{"user":"\u0000\"\\\/\b\f\n\r\t","amount":1}`, " \t\r\n", `{"user":`)},
+		{"huge-tokens", rec(long(`{"user":"`, "a", `","amount":1}`), long(`{"user":"x","amount":`, "9", `}`), long(`{"user":"`, `\"`, `"}`))},
+		{"nul-bytes", []wasmrt.Record{{Data: make([]byte, min(64<<10, k.opts.MaxRecordBytes))}}},
+		{"injection-strings", rec("%s%s%n%x", "${jndi:ldap://x/a}", "\r\n\r\n", "' OR 1=1 --", "<script>", "\x1b[2J")},
 	}
 }
 
@@ -271,10 +376,20 @@ func diff(got, want wasmrt.Result) string {
 	if got.Error != want.Error {
 		return fmt.Sprintf("error %q, want %q", got.Error, want.Error)
 	}
-	if fmt.Sprint(got.PartitionKeys) != fmt.Sprint(want.PartitionKeys) {
+	if fmt.Sprint(sortedKeys(got.PartitionKeys)) != fmt.Sprint(sortedKeys(want.PartitionKeys)) {
 		return fmt.Sprintf("partition keys %v, want %v", got.PartitionKeys, want.PartitionKeys)
 	}
 	return ""
+}
+
+// sortedKeys returns keys sorted by name and value: their order carries no
+// meaning.
+func sortedKeys(keys []wasmrt.PartitionKey) []wasmrt.PartitionKey {
+	out := slices.Clone(keys)
+	slices.SortFunc(out, func(a, b wasmrt.PartitionKey) int {
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Value, b.Value))
+	})
+	return out
 }
 
 func trunc(b []byte) []byte {

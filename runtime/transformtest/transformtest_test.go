@@ -154,3 +154,20 @@ func TestReportsViolations(t *testing.T) {
 		})
 	}
 }
+
+// TestAssemblyScriptKitchen runs the suite on a plugin built with
+// sdk/assemblyscript.
+func TestAssemblyScriptKitchen(t *testing.T) {
+	transformtest.Run(t, loadFixture(t, "assemblyscript/kitchen.wasm", "p:"), transformtest.Options{
+		Cases: []transformtest.Case{{
+			Name:    "statuses",
+			Records: []wasmrt.Record{{Data: []byte("drop")}, {Data: []byte("fail")}, {Data: []byte("key:x"), ArrivalMillis: 5}, {Data: []byte("z")}},
+			Results: []wasmrt.Result{
+				{Status: wasmrt.StatusDropped},
+				{Status: wasmrt.StatusProcessingFailed, Error: "record asked to fail"},
+				{Status: wasmrt.StatusOk, Data: []byte("key:x"), PartitionKeys: []wasmrt.PartitionKey{{Name: "arrival", Value: "5"}, {Name: "k", Value: "x"}}},
+				{Status: wasmrt.StatusOk, Data: []byte("p:z")},
+			},
+		}},
+	})
+}
