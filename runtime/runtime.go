@@ -435,7 +435,7 @@ const (
 		"C: clang -mexec-model=reactor; AssemblyScript: drop --exportStart"
 	fixExports = "Go: register a handler with sdk/go and build with -buildmode=c-shared; " +
 		"Rust: invoke sdk/rust's wasmhose::plugin! macro in a cdylib; " +
-		"C: compile and link sdk/c/wasmhose.c and define its wasmhose_transform; " +
+		"C: compile and link sdk/c/wasmhose.c and define its wasmhose_on_record (or wasmhose_on_batch); " +
 		"AssemblyScript: export * from \"wasmhose-sdk/assembly/exports\" in the entry file"
 )
 
