@@ -9,7 +9,11 @@
 //
 //	package main
 //
-//	import wasmhose "github.com/wasmhose/wasmhose/sdk/go"
+//	import (
+//		"bytes"
+//
+//		wasmhose "github.com/wasmhose/wasmhose/sdk/go"
+//	)
 //
 //	func init() {
 //		wasmhose.HandleRecord(func(r wasmhose.Record) wasmhose.Result {
@@ -20,6 +24,13 @@
 //	func main() {}
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o upper.wasm .
+//
+// The module is not published to a module proxy: build against a copy of
+// this folder with a replace directive in the plugin's go.mod (the layout of
+// examples/plugins/go):
+//
+//	require github.com/wasmhose/wasmhose/sdk/go v0.0.0
+//	replace github.com/wasmhose/wasmhose/sdk/go => ../path/to/sdk/go
 //
 // # Notes
 //
