@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	wasmrt "github.com/wasmhose/wasmhose/runtime"
 )
@@ -315,6 +316,9 @@ func (k *kit) transform(t reporter, recs []wasmrt.Record) []wasmrt.Result {
 		for _, key := range r.PartitionKeys {
 			if key.Name == "" {
 				t.Errorf("result %d: partition key with an empty name", i)
+			}
+			if !utf8.ValidString(key.Name) || !utf8.ValidString(key.Value) {
+				t.Errorf("result %d: partition key %q = %q is not UTF-8 (sdk/ABI.md, result frame)", i, key.Name, key.Value)
 			}
 		}
 	}

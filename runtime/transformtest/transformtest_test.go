@@ -155,6 +155,22 @@ func TestReportsViolations(t *testing.T) {
 	}
 }
 
+// TestKitChecksPartitionKeysAreUTF8: the ABI says partition keys are UTF-8;
+// a plugin emitting a raw byte as a key value is reported.
+func TestKitChecksPartitionKeysAreUTF8(t *testing.T) {
+	f := wasmrt.TransformFunc(func(_ context.Context, recs []wasmrt.Record) ([]wasmrt.Result, error) {
+		out := make([]wasmrt.Result, len(recs))
+		for i, r := range recs {
+			out[i] = wasmrt.Result{Status: wasmrt.StatusOk, Data: r.Data, PartitionKeys: []wasmrt.PartitionKey{{Name: "first", Value: "\xff"}}}
+		}
+		return out, nil
+	})
+	err := transformtest.Check(f, transformtest.Options{Identity: true})
+	if err == nil || !strings.Contains(err.Error(), `partition key "first" = "\xff" is not UTF-8`) {
+		t.Fatalf("Check = %v, want a report of the non-UTF-8 key", err)
+	}
+}
+
 // TestAssemblyScriptKitchen runs the suite on a plugin built with
 // sdk/assemblyscript.
 func TestAssemblyScriptKitchen(t *testing.T) {
