@@ -105,7 +105,7 @@ func TestPluginNew(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for _, cmd := range []string{"make ", "make test", "wasmhose plugin install --name my-fn my-fn.wasm", "function:my-fn"} {
+			for _, cmd := range []string{"wasmhose plugin new --lang " + lang + " my-fn", "cd my-fn && make", "wasmhose plugin test my-fn.wasm", "make test", "wasmhose plugin install --name my-fn my-fn.wasm", "function:my-fn"} {
 				if !strings.Contains(string(readme), cmd) {
 					t.Errorf("README.md lacks %q", cmd)
 				}
