@@ -44,7 +44,7 @@ soak:
 crash:
 	WASMHOSE_CRASH_ROUNDS=50 $(GO) test -count=1 -run '^TestCrashLosesNothingAcknowledged$$' -timeout 30m -v ./cmd/wasmhose
 
-check: fmt vet tidy sdk-go-check plugins-check examples-go-check
+check: fmt vet tidy sdk-go-check plugins-check examples-go-check scaffold-check
 	$(GO) build ./...
 	GOOS=darwin $(GO) build ./...
 	GOOS=windows $(GO) build ./...
@@ -144,6 +144,19 @@ plugins-check:
 	tmp=$$(mktemp) && (cd plugins/guest && GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -trimpath -o $$tmp .) && \
 		cmp -s $$tmp plugins/blueprints.wasm; st=$$?; rm -f $$tmp; \
 		test $$st -eq 0 || (echo 'plugins-check: plugins/blueprints.wasm is stale: run make plugins-wasm'; exit 1)
+
+# --- plugin new ---
+# The scaffolds of `wasmhose plugin new` embed a copy of each SDK's sources
+# (cmd/wasmhose/internal/scaffold/files, made by go generate there).
+.PHONY: scaffold-sdk scaffold-check
+
+## scaffold-sdk: copy the SDK sources into the scaffolds (commit the result)
+scaffold-sdk:
+	$(GO) generate ./cmd/wasmhose/internal/scaffold
+
+## scaffold-check: fail if the scaffolds' SDK copies differ from sdk/
+scaffold-check:
+	$(GO) test -count=1 -run '^TestSDKCopiesMatchSDK$$' ./cmd/wasmhose/internal/scaffold || { echo 'scaffold-check: run make scaffold-sdk'; exit 1; }
 
 # --- reference plugins ---
 # json-to-csv in each language (examples/plugins/<lang>/), the .wasm committed

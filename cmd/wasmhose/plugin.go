@@ -48,6 +48,8 @@ commands:
           remove an installed function and all its versions
   test    [--config JSON] [--cases FILE] FILE.wasm
           run the conformance kit and the cases of FILE on a module; a line per check
+  new     --lang go|rust|c|assemblyscript [--dir DIR] NAME
+          write a plugin project: a sample transform, the SDK, a Makefile, test cases
 
 Exit status: 0 on success, 1 on failure, 2 on a usage error.
 `
@@ -60,6 +62,7 @@ func runPlugin(args []string, stdout, stderr io.Writer) int {
 		{"inspect", "inspect a plugin", runPluginInspect},
 		{"remove", "remove a plugin", runPluginRemove},
 		{"test", "run the conformance kit on a plugin", runPluginTest},
+		{"new", "write a plugin project", runPluginNew},
 	}
 	return dispatch("plugin", pluginHelp, subs, args, stdout, stderr)
 }
