@@ -132,11 +132,6 @@ func exceeded(what string, got, limit int64) error {
 // over reports whether got exceeds a non-zero limit.
 func over[T int | int64 | uint32 | uint64](got, limit T) bool { return limit != 0 && got > limit }
 
-type section struct {
-	id      byte
-	payload []byte
-}
-
 // Apply checks wasm against lim and returns the module with its tables'
 // maxima clamped and its start section exported (wasm itself when neither
 // applies). The error wraps ErrLimit, naming the limit and the value, or
@@ -146,25 +141,9 @@ func Apply(wasm []byte, lim Limits) ([]byte, Stats, error) {
 	if over(len(wasm), lim.ModuleBytes) {
 		return nil, st, exceeded("module size in bytes", int64(len(wasm)), int64(lim.ModuleBytes))
 	}
-	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" || binary.LittleEndian.Uint32(wasm[4:]) != 1 {
-		return nil, st, fmt.Errorf("%w: not a WebAssembly 1.0 binary", ErrMalformed)
-	}
-	var secs []section
-	r := newReader(wasm[8:])
-	for len(r.B) > 0 {
-		id, err := r.Byte()
-		if err != nil {
-			return nil, st, err
-		}
-		size, err := r.U32()
-		if err != nil {
-			return nil, st, err
-		}
-		payload, err := r.Bytes(size)
-		if err != nil {
-			return nil, st, fmt.Errorf("section %d: %w", id, err)
-		}
-		secs = append(secs, section{id, payload})
+	secs, err := wasmbin.Sections(wasm, ErrMalformed)
+	if err != nil {
+		return nil, st, err
 	}
 	var (
 		tables     []table
@@ -173,36 +152,36 @@ func Apply(wasm []byte, lim Limits) ([]byte, Stats, error) {
 	)
 	for i, s := range secs {
 		var err error
-		switch s.id {
+		switch s.ID {
 		case 1:
-			err = checkTypes(s.payload, lim, &st)
+			err = checkTypes(s.Payload, lim, &st)
 		case 2:
-			err = countImports(s.payload, &st)
+			err = countImports(s.Payload, &st)
 		case 3:
 			var n uint32
-			n, err = newReader(s.payload).U32()
+			n, err = newReader(s.Payload).U32()
 			st.Functions += int(n)
 		case 4:
-			tables, err = readTables(s.payload)
+			tables, err = readTables(s.Payload)
 		case 6:
-			err = checkGlobals(s.payload, &st)
+			err = checkGlobals(s.Payload, &st)
 		case 7:
 			exportsIdx = i
-			err = checkExports(s.payload, &st)
+			err = checkExports(s.Payload, &st)
 		case 8:
 			st.HasStart = true
-			start, err = newReader(s.payload).U32()
+			start, err = newReader(s.Payload).U32()
 		case 9:
-			err = checkElements(s.payload, &st)
+			err = checkElements(s.Payload, &st)
 		case 10:
-			err = checkCode(s.payload, lim, &st)
+			err = checkCode(s.Payload, lim, &st)
 		case 11:
 			var n uint32
-			n, err = newReader(s.payload).U32()
+			n, err = newReader(s.Payload).U32()
 			st.DataSegments = int(n)
 		}
 		if err != nil {
-			return nil, st, fmt.Errorf("section %d: %w", s.id, err)
+			return nil, st, fmt.Errorf("section %d: %w", s.ID, err)
 		}
 		if err := checkCounts(lim, &st); err != nil {
 			return nil, st, err
@@ -233,18 +212,18 @@ func Apply(wasm []byte, lim Limits) ([]byte, Stats, error) {
 	startExport = binary.AppendUvarint(startExport, uint64(start))
 	for _, s := range secs {
 		switch {
-		case s.id == 4 && lim.TableElements != 0:
+		case s.ID == 4 && lim.TableElements != 0:
 			emit(4, clampTables(tables, lim.TableElements, st.TableElements, &st))
-		case s.id == 7 && st.HasStart:
-			n, rest, _ := vectorCount(s.payload)
+		case s.ID == 7 && st.HasStart:
+			n, rest, _ := vectorCount(s.Payload)
 			p := binary.AppendUvarint(nil, uint64(n)+1)
 			emit(7, append(append(p, rest...), startExport...))
-		case s.id == 8:
+		case s.ID == 8:
 			if exportsIdx < 0 {
 				emit(7, append([]byte{1}, startExport...))
 			}
 		default:
-			emit(s.id, s.payload)
+			emit(s.ID, s.Payload)
 		}
 	}
 	return out, st, nil
@@ -411,22 +390,10 @@ func countImports(p []byte, st *Stats) error {
 		if err != nil {
 			return err
 		}
-		switch kind {
-		case 0:
+		if kind == 0 {
 			st.Functions++
-			_, err = r.U32()
-		case 1:
-			if _, err = r.Byte(); err == nil {
-				err = r.SkipLimits()
-			}
-		case 2:
-			err = r.SkipLimits()
-		case 3:
-			_, err = r.Bytes(2)
-		default:
-			return fmt.Errorf("%w: import kind %d", ErrUnsupported, kind)
 		}
-		if err != nil {
+		if err := r.SkipImportDesc(kind); err != nil {
 			return err
 		}
 	}

@@ -302,28 +302,12 @@ func countImports(p []byte) (globals, memories uint32, err error) {
 			return 0, 0, err
 		}
 		switch kind {
-		case 0: // func: type index
-			_, err = r.U32()
-		case 1: // table: reftype, limits
-			if _, err = r.Byte(); err == nil {
-				err = r.SkipLimits()
-			}
-		case 2: // memory: limits
+		case 2:
 			memories++
-			err = r.SkipLimits()
-		case 3: // global: valtype, mutability
+		case 3:
 			globals++
-			if _, err = r.Byte(); err == nil {
-				_, err = r.Byte()
-			}
-		case 4: // tag
-			if _, err = r.Byte(); err == nil {
-				_, err = r.U32()
-			}
-		default:
-			return 0, 0, fmt.Errorf("%w: import kind %d", ErrMalformed, kind)
 		}
-		if err != nil {
+		if err := r.SkipImportDesc(kind); err != nil {
 			return 0, 0, err
 		}
 	}

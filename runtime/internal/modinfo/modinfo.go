@@ -4,7 +4,6 @@
 package modinfo
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"github.com/wasmhose/wasmhose/runtime/internal/wasmbin"
@@ -64,23 +63,12 @@ var ErrMalformed = errors.New("malformed module")
 // it reads; wazero validates the rest at compile time.
 func Parse(wasm []byte) (Info, error) {
 	var info Info
-	if len(wasm) < 8 || string(wasm[:4]) != "\x00asm" || binary.LittleEndian.Uint32(wasm[4:]) != 1 {
-		return info, fmt.Errorf("%w: not a WebAssembly 1.0 binary", ErrMalformed)
+	secs, err := wasmbin.Sections(wasm, ErrMalformed)
+	if err != nil {
+		return info, err
 	}
-	r := newReader(wasm[8:])
-	for len(r.B) > 0 {
-		id, err := r.Byte()
-		if err != nil {
-			return info, err
-		}
-		size, err := r.U32()
-		if err != nil {
-			return info, err
-		}
-		payload, err := r.Bytes(size)
-		if err != nil {
-			return info, fmt.Errorf("section %d: %w", id, err)
-		}
+	for _, sec := range secs {
+		id, payload := sec.ID, sec.Payload
 		switch id {
 		case 2:
 			if info.Imports, err = parseImports(payload); err != nil {
@@ -118,27 +106,7 @@ func parseImports(p []byte) ([]Import, error) {
 			return nil, err
 		}
 		im.Kind = Kind(k)
-		switch im.Kind {
-		case KindFunc:
-			_, err = r.U32()
-		case KindTable:
-			if _, err = r.Byte(); err == nil {
-				err = r.SkipLimits()
-			}
-		case KindMemory:
-			err = r.SkipLimits()
-		case KindGlobal:
-			if _, err = r.Byte(); err == nil {
-				_, err = r.Byte()
-			}
-		case KindTag:
-			if _, err = r.Byte(); err == nil {
-				_, err = r.U32()
-			}
-		default:
-			return nil, fmt.Errorf("%w: import kind %d", ErrMalformed, k)
-		}
-		if err != nil {
+		if err := r.SkipImportDesc(k); err != nil {
 			return nil, err
 		}
 		out = append(out, im)
