@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wasmhose/wasmhose/host/buffer"
@@ -110,22 +111,25 @@ func compileLambda(ctx context.Context, params map[string]string, tr Transforms)
 type lazyTransform struct {
 	arn string
 	tr  Transforms
-	mu  sync.Mutex
-	t   wasmrt.Transformer
+	t   atomic.Pointer[wasmrt.Transformer] // set once resolved: the hot path reads only this
+	mu  sync.Mutex                         // serialises resolutions
 }
 
 // get returns the resolved transform, resolving it if needed.
 func (l *lazyTransform) get(ctx context.Context) (wasmrt.Transformer, error) {
+	if t := l.t.Load(); t != nil {
+		return *t, nil
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.t != nil {
-		return l.t, nil
+	if t := l.t.Load(); t != nil {
+		return *t, nil
 	}
 	t, err := l.tr.Resolve(ctx, l.arn)
 	if err != nil {
 		return nil, err
 	}
-	l.t = t
+	l.t.Store(&t)
 	return t, nil
 }
 
