@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/wasmhose/wasmhose/host/config"
 	"github.com/wasmhose/wasmhose/host/pluginstore"
@@ -108,6 +109,47 @@ func flagExit(err error) int {
 	return 2
 }
 
+// usageExit prints msg and the command's usage and returns the exit status
+// of a usage error, 2.
+func usageExit(stderr io.Writer, prog string, fs *flag.FlagSet, msg string) int {
+	fmt.Fprintf(stderr, "%s: %s\n", prog, msg)
+	fs.Usage()
+	return 2
+}
+
+// runtimeFlags are the plugin runtime settings that `plugin install` and
+// `plugin test` share with the server's plugins.* configuration.
+type runtimeFlags struct {
+	timeout  *time.Duration
+	maxBytes *int
+}
+
+// addRuntimeFlags defines --timeout (described as timeoutWhat) and
+// --max-module-bytes on fs.
+func addRuntimeFlags(fs *flag.FlagSet, timeoutWhat string) runtimeFlags {
+	return runtimeFlags{
+		timeout:  fs.Duration("timeout", config.DefaultPluginBatchTimeout, timeoutWhat+" (the server's plugins.batchTimeout)"),
+		maxBytes: fs.Int("max-module-bytes", config.DefaultPluginMaxModuleBytes, "largest module accepted (the server's plugins.maxModuleBytes)"),
+	}
+}
+
+// problem returns what is wrong with the flags' values, or "".
+func (f runtimeFlags) problem() string {
+	switch {
+	case *f.timeout <= 0:
+		return fmt.Sprintf("--timeout %s must be positive", *f.timeout)
+	case *f.maxBytes < 8:
+		return fmt.Sprintf("--max-module-bytes %d must be at least 8", *f.maxBytes)
+	}
+	return ""
+}
+
+// config is a one-worker runtime configuration with the flags' values.
+func (f runtimeFlags) config(logger *slog.Logger) wasmrt.Config {
+	return wasmrt.NewConfig().WithWorkers(1).WithLogger(logger).
+		WithBatchTimeout(*f.timeout).WithMaxModuleBytes(*f.maxBytes)
+}
+
 // storeExit is the exit status of a store error: 2 for a usage error, else 1.
 func storeExit(err error) int {
 	if errors.Is(err, pluginstore.ErrInvalidName) || errors.Is(err, pluginstore.ErrInvalidConfig) {
@@ -129,17 +171,12 @@ func runPluginInstall(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "", "function name, the <name> of the LambdaArn (required; 1-64 of a-z A-Z 0-9 - _)")
 	cfg := fs.String("config", "", "configuration passed to the plugin's init (JSON); with --from, a JSON object merged into the built-in's")
 	from := fs.String("from", "", "install the module of this built-in plugin instead of a file")
-	timeout := fs.Duration("timeout", config.DefaultPluginBatchTimeout, "deadline of the plugin's initialisation (the server's plugins.batchTimeout)")
-	maxBytes := fs.Int("max-module-bytes", config.DefaultPluginMaxModuleBytes, "largest module accepted (the server's plugins.maxModuleBytes)")
+	rf := addRuntimeFlags(fs, "deadline of the plugin's initialisation")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
-	usageErr := func(msg string) int {
-		fmt.Fprintf(stderr, "%s: %s\n", prog, msg)
-		fs.Usage()
-		return 2
-	}
+	usageErr := func(msg string) int { return usageExit(stderr, prog, fs, msg) }
 	switch {
 	case *name == "":
 		return usageErr("--name is required")
@@ -149,10 +186,8 @@ func runPluginInstall(args []string, stdout, stderr io.Writer) int {
 		return usageErr("give a module file or --from, not both")
 	case len(pos) == 0 && *from == "":
 		return usageErr("give a module file or --from BUILTIN")
-	case *timeout <= 0:
-		return usageErr(fmt.Sprintf("--timeout %s must be positive", *timeout))
-	case *maxBytes < 8:
-		return usageErr(fmt.Sprintf("--max-module-bytes %d must be at least 8", *maxBytes))
+	case rf.problem() != "":
+		return usageErr(rf.problem())
 	}
 	if err := pluginstore.CheckName(*name); err != nil {
 		return usageErr(err.Error())
@@ -166,8 +201,8 @@ func runPluginInstall(args []string, stdout, stderr io.Writer) int {
 	var wasm []byte
 	if len(pos) == 1 {
 		// Refuse an oversized module before reading it into memory.
-		if fi, err := os.Stat(pos[0]); err == nil && fi.Size() > int64(*maxBytes) {
-			fmt.Fprintf(stderr, "%s: %s: %v: module size in bytes: %d, limit %d (--max-module-bytes)\n", prog, pos[0], wasmrt.ErrModuleLimit, fi.Size(), *maxBytes)
+		if fi, err := os.Stat(pos[0]); err == nil && fi.Size() > int64(*rf.maxBytes) {
+			fmt.Fprintf(stderr, "%s: %s: %v: module size in bytes: %d, limit %d (--max-module-bytes)\n", prog, pos[0], wasmrt.ErrModuleLimit, fi.Size(), *rf.maxBytes)
 			return 1
 		}
 		if wasm, err = os.ReadFile(pos[0]); err != nil {
@@ -177,8 +212,7 @@ func runPluginInstall(args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	dir := filepath.Join(*dataDir, pluginstore.DirName)
-	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(1).WithLogger(logger).
-		WithBatchTimeout(*timeout).WithMaxModuleBytes(*maxBytes).
+	rt, err := wasmrt.New(ctx, rf.config(logger).
 		WithCompilationCacheDir(pluginstore.CompilationCacheDir(dir)))
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)

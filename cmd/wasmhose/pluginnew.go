@@ -33,11 +33,7 @@ func runPluginNew(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return flagExit(err)
 	}
-	usageErr := func(msg string) int {
-		fmt.Fprintf(stderr, "%s: %s\n", prog, msg)
-		fs.Usage()
-		return 2
-	}
+	usageErr := func(msg string) int { return usageExit(stderr, prog, fs, msg) }
 	switch {
 	case len(pos) != 1:
 		return usageErr("want exactly one NAME")

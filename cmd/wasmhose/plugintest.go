@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wasmhose/wasmhose/host/config"
 	wasmrt "github.com/wasmhose/wasmhose/runtime"
 	"github.com/wasmhose/wasmhose/runtime/transformtest"
 )
@@ -67,26 +66,19 @@ func runPluginTest(args []string, stdout, stderr io.Writer) int {
 	stateful := fs.Bool("stateful", false, "skip the determinism check (the plugin keeps state between batches)")
 	batchDep := fs.Bool("batch-dependent", false, "skip the split check (a result may depend on other records of its batch)")
 	seed := fs.Uint64("seed", 1, "seed of the generated batches")
-	timeout := fs.Duration("timeout", config.DefaultPluginBatchTimeout, "deadline of each batch and of init (the server's plugins.batchTimeout)")
-	maxBytes := fs.Int("max-module-bytes", config.DefaultPluginMaxModuleBytes, "largest module accepted (the server's plugins.maxModuleBytes)")
+	rf := addRuntimeFlags(fs, "deadline of each batch and of init")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return flagExit(err)
 	}
-	usageErr := func(msg string) int {
-		fmt.Fprintf(stderr, "%s: %s\n", prog, msg)
-		fs.Usage()
-		return 2
-	}
+	usageErr := func(msg string) int { return usageExit(stderr, prog, fs, msg) }
 	switch {
 	case len(pos) != 1:
 		return usageErr("give one module file")
 	case *cfg != "" && !json.Valid([]byte(*cfg)):
 		return usageErr(fmt.Sprintf("--config is not valid JSON: %s", *cfg))
-	case *timeout <= 0:
-		return usageErr(fmt.Sprintf("--timeout %s must be positive", *timeout))
-	case *maxBytes < 8:
-		return usageErr(fmt.Sprintf("--max-module-bytes %d must be at least 8", *maxBytes))
+	case rf.problem() != "":
+		return usageErr(rf.problem())
 	}
 	var cases []transformtest.FileCase
 	if *casesPath != "" {
@@ -109,8 +101,7 @@ func runPluginTest(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	rt, err := wasmrt.New(ctx, wasmrt.NewConfig().WithWorkers(1).WithLogger(logger).
-		WithBatchTimeout(*timeout).WithMaxModuleBytes(*maxBytes))
+	rt, err := wasmrt.New(ctx, rf.config(logger))
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return 1
