@@ -303,16 +303,46 @@ func newReader(f *os.File, size int64) *bufio.Reader {
 // make that unlikely; sealed frames, whose data is encrypted, cannot hold
 // one.
 func resync(f *os.File, off int64, expect, limit uint64, size int64, buf *[]byte) (int64, uint64, error) {
+	at, first := size, uint64(0)
+	err := headersFrom(f, off+1, size, func(q int64, n int, crc uint32, sealed bool) (bool, error) {
+		if int64(n) > size-q-HeaderSize {
+			return false, nil
+		}
+		if cap(*buf) < n {
+			*buf = make([]byte, n)
+		}
+		p := (*buf)[:n]
+		if _, err := f.ReadAt(p, q+HeaderSize); err != nil {
+			return false, err
+		}
+		if fr, err := decodeAny(p, crc, sealed); err == nil && fr.FirstSeq >= expect && fr.EndSeq() <= limit {
+			at, first = q, fr.FirstSeq
+			return true, nil
+		}
+		return false, nil
+	})
+	if err != nil {
+		return 0, 0, err
+	}
+	return at, first, nil
+}
+
+// headersFrom calls fn, in order, with each position at or after from, in
+// the file f of size bytes, that holds a frame header whose checksum
+// verifies, and with that header's fields, until fn stops (true) or fails.
+// The file is read in windows of readBufferSize bytes; only positions
+// holding "WH" are parsed.
+func headersFrom(f *os.File, from, size int64, fn func(at int64, n int, crc uint32, sealed bool) (bool, error)) error {
 	var win []byte
 	prefix := []byte(frameMagic[:2]) // "WH", shared by plain and sealed frames
-	for base := off + 1; base+HeaderSize <= size; base += readBufferSize {
+	for base := from; base+HeaderSize <= size; base += readBufferSize {
 		m := min(int64(readBufferSize+HeaderSize-1), size-base)
 		if int64(cap(win)) < m {
 			win = make([]byte, m)
 		}
 		w := win[:m]
 		if _, err := f.ReadAt(w, base); err != nil {
-			return 0, 0, err
+			return err
 		}
 		for i := 0; i < readBufferSize && i+HeaderSize <= len(w); i++ {
 			k := bytes.Index(w[i:], prefix)
@@ -327,23 +357,12 @@ func resync(f *os.File, off int64, expect, limit uint64, size int64, buf *[]byte
 			if err != nil {
 				continue
 			}
-			q := base + int64(i)
-			if int64(n) > size-q-HeaderSize {
-				continue
-			}
-			if cap(*buf) < n {
-				*buf = make([]byte, n)
-			}
-			p := (*buf)[:n]
-			if _, err := f.ReadAt(p, q+HeaderSize); err != nil {
-				return 0, 0, err
-			}
-			if fr, err := decodeAny(p, crc, sealed); err == nil && fr.FirstSeq >= expect && fr.EndSeq() <= limit {
-				return q, fr.FirstSeq, nil
+			if stop, err := fn(base+int64(i), n, crc, sealed); err != nil || stop {
+				return err
 			}
 		}
 	}
-	return size, 0, nil
+	return nil
 }
 
 // tornStart tells, in the damaged end [off, size) of the segment at path,
@@ -396,32 +415,15 @@ func tornStart(path string, off, size int64) (at int64, claimed uint64, err erro
 // nextHeader finds the first position at or after from, in a file of size
 // bytes, holding a frame header whose checksum verifies.
 func nextHeader(f *os.File, from, size int64) (int64, bool, error) {
-	var win []byte
-	prefix := []byte(frameMagic[:2])
-	for base := from; base+HeaderSize <= size; base += readBufferSize {
-		m := min(int64(readBufferSize+HeaderSize-1), size-base)
-		if int64(cap(win)) < m {
-			win = make([]byte, m)
-		}
-		w := win[:m]
-		if _, err := f.ReadAt(w, base); err != nil {
-			return 0, false, err
-		}
-		for i := 0; i < readBufferSize && i+HeaderSize <= len(w); i++ {
-			k := bytes.Index(w[i:], prefix)
-			if k < 0 {
-				break
-			}
-			i += k
-			if i >= readBufferSize || i+HeaderSize > len(w) {
-				break
-			}
-			if _, _, _, err := parseHeader(w[i : i+HeaderSize]); err == nil {
-				return base + int64(i), true, nil
-			}
-		}
+	at, found := int64(0), false
+	err := headersFrom(f, from, size, func(q int64, _ int, _ uint32, _ bool) (bool, error) {
+		at, found = q, true
+		return true, nil
+	})
+	if err != nil {
+		return 0, false, err
 	}
-	return 0, false, nil
+	return at, found, nil
 }
 
 // quarantine copies the bytes [off, end) of the segment at path into the
