@@ -17,21 +17,32 @@ import (
 )
 
 // Snapshot returns every ACTIVE stream's counters, sorted by name; it is the
-// metrics.Source of the service.
-func (svc *Service) Snapshot() []metrics.Stream {
+
+// namedPipeline is a stream's name and its open pipeline.
+type namedPipeline struct {
+	name string
+	pipe *deliver.Pipeline
+}
+
+// openPipelines returns the streams with an open pipeline, by name. The
+// pipelines are read under svc.mu (Close clears e.pipe); the caller uses
+// them without it.
+func (svc *Service) openPipelines() []namedPipeline {
 	svc.mu.Lock()
-	type named struct {
-		name string
-		pipe *deliver.Pipeline // read under svc.mu: Close clears e.pipe
-	}
-	var es []named
+	var es []namedPipeline
 	for n, e := range svc.streams {
 		if e.pipe != nil {
-			es = append(es, named{n, e.pipe})
+			es = append(es, namedPipeline{n, e.pipe})
 		}
 	}
 	svc.mu.Unlock()
 	sort.Slice(es, func(i, j int) bool { return es[i].name < es[j].name })
+	return es
+}
+
+// metrics.Source of the service.
+func (svc *Service) Snapshot() []metrics.Stream {
+	es := svc.openPipelines()
 	out := make([]metrics.Stream, 0, len(es))
 	for _, ne := range es {
 		st := ne.pipe.Stats()
@@ -127,19 +138,7 @@ func (svc *Service) Ready(ctx context.Context) error {
 // lost, their bytes quarantined). Unlike Ready's failures these are past
 // events: the streams accept and deliver records, but an operator must look.
 func (svc *Service) Degraded() []string {
-	svc.mu.Lock()
-	type named struct {
-		name string
-		pipe *deliver.Pipeline
-	}
-	var es []named
-	for n, e := range svc.streams {
-		if e.pipe != nil {
-			es = append(es, named{n, e.pipe})
-		}
-	}
-	svc.mu.Unlock()
-	sort.Slice(es, func(i, j int) bool { return es[i].name < es[j].name })
+	es := svc.openPipelines()
 	var out []string
 	for _, ne := range es {
 		for _, d := range ne.pipe.LogDamage() {
