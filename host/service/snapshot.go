@@ -16,8 +16,6 @@ import (
 	"github.com/wasmhose/wasmhose/host/stream"
 )
 
-// Snapshot returns every ACTIVE stream's counters, sorted by name; it is the
-
 // namedPipeline is a stream's name and its open pipeline.
 type namedPipeline struct {
 	name string
@@ -40,6 +38,7 @@ func (svc *Service) openPipelines() []namedPipeline {
 	return es
 }
 
+// Snapshot returns every ACTIVE stream's counters, sorted by name; it is the
 // metrics.Source of the service.
 func (svc *Service) Snapshot() []metrics.Stream {
 	es := svc.openPipelines()
