@@ -140,9 +140,26 @@ else echo "$err" | grep -q 'InvalidInputException.*"amount".*decimal(50,2)' && o
 if err=$("${GL[@]}" get-table --database-name e2e_db --name nope 2>&1); then bad "glue get-table of a missing table succeeded"
 else echo "$err" | grep -q EntityNotFoundException && ok "glue missing table: EntityNotFoundException" || bad "glue missing table: $err"; fi
 
+# Names and prefixes the service used to accept and then lose or strand.
+"${FH[@]}" create-delivery-stream --delivery-stream-name .logs \
+  --extended-s3-destination-configuration '{"RoleARN":"arn:aws:iam::000000000000:role/firehose","BucketARN":"arn:aws:s3:::e2e-bucket","Prefix":"dot/","BufferingHints":{"SizeInMBs":1,"IntervalInSeconds":900}}' >/dev/null \
+  && wait_active .logs && "${FH[@]}" put-record --delivery-stream-name .logs --record '{"Data":"ZG90dGVkCg=="}' >/dev/null \
+  && ok "a stream named .logs takes a record" || bad "stream .logs"
+for cfg in '"Prefix":"../"' '"Prefix":"'"$(printf 'a%.0s' $(seq 1 1000))"'/"'; do
+  if err=$("${FH[@]}" create-delivery-stream --delivery-stream-name e2e-badprefix \
+      --extended-s3-destination-configuration '{"RoleARN":"arn:aws:iam::000000000000:role/firehose","BucketARN":"arn:aws:s3:::e2e-bucket",'"$cfg"'}' 2>&1); then
+    bad "a prefix the store can never write was accepted (${cfg:0:20}…)"
+  else echo "$err" | grep -q 'InvalidArgumentException.*Prefix' && ok "refused at create: ${cfg:0:20}…" || bad "bad prefix: $err"; fi
+done
+
 # Restart: the stream and its configuration survive.
 stop_wasmhose
 start_wasmhose "$DATA"
+[ "$("${FH[@]}" describe-delivery-stream --delivery-stream-name .logs --query DeliveryStreamDescription.DeliveryStreamStatus --output text 2>&1)" = ACTIVE ] \
+  && ok "stream .logs survives a restart" || bad "stream .logs lost at restart"
+find "$DATA/s3/e2e-bucket/dot" -type f -name '.logs-1-*' 2>/dev/null | grep -q . \
+  && ok "the record of .logs is delivered" || bad "no object of .logs under dot/"
+"${FH[@]}" delete-delivery-stream --delivery-stream-name .logs >/dev/null || bad "delete .logs"
 v=$("${GL[@]}" get-table --database-name e2e_db --name clicks --query Table.VersionId --output text 2>&1)
 [ "$v" = 2 ] && ok "glue table survives a restart" || bad "glue after restart: $v"
 "$WORK/wasmhose" schema show --data-dir "$DATA" e2e_db.clicks 2>&1 | grep -q 'bigint' && ok "wasmhose schema show reads the catalog" || bad "wasmhose schema show"
